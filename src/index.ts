@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify'
+import type { MockContext } from './context.js'
+import { addFixedToken, createToken, findUserByEmail } from './domain/auth.js'
+import { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
+import { IdGenerator } from './inventory/ids.js'
+import { loadInventory, type InventorySource } from './inventory/load.js'
+import { ObjectStore } from './inventory/store.js'
+import type { UserObject, XoObject } from './inventory/types.js'
+import { buildServer } from './server.js'
+
+export type { Change, ChangeListener, Patch } from './inventory/store.js'
+export { ObjectStore } from './inventory/store.js'
+export { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
+export type { XoObject } from './inventory/types.js'
+
+export const DEFAULT_EMAIL = 'admin@admin.net'
+export const DEFAULT_PASSWORD = 'admin'
+
+export interface XoMockOptions {
+  /** A fixture path, a bundled inventory name (`default`, …) or an inventory document. Default: `default`. */
+  readonly inventory?: InventorySource
+  /** Seed of ids and generated data. Default: `xo-mock`. */
+  readonly seed?: string | number
+  /** A ready-made admin authentication token to add. */
+  readonly token?: string
+  /** `manual` for a clock that only moves when told to, or a Clock instance. Default: the system clock. */
+  readonly clock?: Clock | 'manual' | 'system'
+  readonly host?: string
+  /** 0 (default) picks a free port. */
+  readonly port?: number
+  readonly logger?: boolean
+}
+
+export interface XoMock {
+  /** Base URL, e.g. `http://127.0.0.1:34567`. */
+  readonly url: string
+  /** An admin authentication token (the `token` option, or one created at start). */
+  readonly token: string
+  readonly email: string
+  readonly password: string
+  /** The object graph: typed reads and mutations through the one mutation API. */
+  readonly inventory: ObjectStore
+  readonly context: MockContext
+  readonly app: FastifyInstance
+  readonly warnings: readonly string[]
+  close(): Promise<void>
+}
+
+function makeClock(option: XoMockOptions['clock']): Clock {
+  if (option === undefined || option === 'system') return new SystemClock()
+  if (option === 'manual') return new ManualClock()
+  return option
+}
+
+/** Builds the context of one mock: clock, seeded ids, the inventory loaded into a fresh store. */
+export function createContext(options: XoMockOptions = {}): MockContext {
+  const clock = makeClock(options.clock)
+  const ids = new IdGenerator(options.seed ?? 'xo-mock')
+  const loaded = loadInventory(options.inventory ?? 'default', { ids, now: clock.now() })
+  const store = new ObjectStore()
+  store.replaceAll(loaded.objects, { deriveBackReferences: loaded.deriveBackReferences })
+  if (store.count('user') === 0) {
+    store.add<UserObject>({
+      id: ids.uuid(),
+      type: 'user',
+      email: DEFAULT_EMAIL,
+      name: DEFAULT_EMAIL,
+      permission: 'admin',
+      groups: [],
+      preferences: {},
+      password: DEFAULT_PASSWORD,
+    })
+  }
+  const bootObjects: XoObject[] = [...store.all()]
+  return { store, clock, ids, bootObjects, warnings: loaded.warnings, restBase: '/rest/v0' }
+}
+
+/** The admin user a ready-made token belongs to: XO's default admin if present, else the first admin. */
+function defaultAdmin(ctx: MockContext): UserObject {
+  const user = findUserByEmail(ctx, DEFAULT_EMAIL)
+  if (user !== undefined && user.permission === 'admin') return user
+  for (const candidate of ctx.store.ofType<UserObject>('user')) if (candidate.permission === 'admin') return candidate
+  throw new Error('the inventory has no admin user')
+}
+
+/** Starts a mock XO server. Many can run side by side in one process. */
+export async function createXoMock(options: XoMockOptions = {}): Promise<XoMock> {
+  const context = createContext(options)
+  const admin = defaultAdmin(context)
+  const token =
+    options.token === undefined ? createToken(context, admin.id, { description: 'xo-mock' }).id : addFixedToken(context, admin.id, options.token).id
+  const app = await buildServer(context, { logger: options.logger })
+  const host = options.host ?? '127.0.0.1'
+  await app.listen({ host, port: options.port ?? 0 })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : options.port
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shownHost}:${port}`,
+    token,
+    email: admin.email,
+    password: admin.password ?? '',
+    inventory: context.store,
+    context,
+    app,
+    warnings: context.warnings,
+    close: () => app.close(),
+  }
+}

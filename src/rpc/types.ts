@@ -1,0 +1,34 @@
+import type { MockContext } from '../context.js'
+import type { UserObject, XoObject } from '../inventory/types.js'
+
+/** What a JSON-RPC method handler receives. */
+export interface RpcCall {
+  readonly ctx: MockContext
+  /** The method name, e.g. `vm.start`. */
+  readonly method: string
+  /** Params after XO's pipeline: `vm=` → `id` aliasing, `foo?` keys, defaults, validation. */
+  readonly params: Record<string, unknown>
+  /**
+   * Objects resolved from the method's `resolve` declaration (methods.json), keyed by the resolve
+   * name, e.g. `{ vm: <VM object> }` for `vm.start`.
+   */
+  readonly objects: Record<string, XoObject>
+  /** The signed-in user (undefined only for the public methods). */
+  readonly user: UserObject | undefined
+  /** The connection the call came on (session state: sign-in, sign-out). */
+  readonly connection: RpcConnection
+}
+
+/** Per-WebSocket session state. */
+export interface RpcConnection {
+  readonly id: string
+  readonly remoteAddress: string
+  userId: string | undefined
+  /** Expiration (ms) of the token used to sign in, if any: the socket is closed when it passes. */
+  tokenExpiration: number | undefined
+}
+
+/** A handler's return value becomes the JSON-RPC `result` (`undefined` → `true`, as XO). */
+export type RpcHandler = (call: RpcCall) => unknown
+
+export type MethodTable = Readonly<Record<string, RpcHandler>>
