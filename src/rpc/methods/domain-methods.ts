@@ -1,4 +1,6 @@
-// Aggregates the method tables of the domain families (vm, host, pool, sr, vdi, …).
+// Aggregates the method tables of the domain families.
 import type { MethodTable } from '../types.js'
+import { infraMethods } from './domain-infra.js'
+import { vmFamilyMethods } from './domain-vm.js'
 
-export const domainMethods: MethodTable = {}
+export const domainMethods: MethodTable = { ...vmFamilyMethods, ...infraMethods }
