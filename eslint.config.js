@@ -18,6 +18,7 @@ export default tseslint.config(
         setImmediate: 'readonly',
         queueMicrotask: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {
