@@ -1,0 +1,37 @@
+import { BLOCK_SIZE, ZERO_BLOCK, blockCountOf, blockLengthOf } from './constants.js'
+import { allocatedIndexes, fetchBlock, type DiskContent } from './content.js'
+import { readableFromGenerator, type LengthReadable, type ProducerOptions } from './readable.js'
+
+/**
+ * Streams the whole disk as raw bytes (exactly `virtualSize` bytes; unallocated blocks are pushed as
+ * views of the shared zero buffer). The stream carries its `length`.
+ */
+export function createRawStream(content: DiskContent, options?: ProducerOptions): LengthReadable {
+  const stream = readableFromGenerator(signal => rawParts(content, signal), options)
+  return Object.assign(stream, { length: content.virtualSize })
+}
+
+async function* rawParts(content: DiskContent, signal: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
+  const size = content.virtualSize
+  const count = blockCountOf(size)
+  const allocated = allocatedIndexes(content)
+  let position = 0
+  for (let k = 0; k <= allocated.length; k++) {
+    const index = k < allocated.length ? allocated[k] : count
+    const zeroEnd = Math.min(index * BLOCK_SIZE, size)
+    while (position < zeroEnd) {
+      const n = Math.min(BLOCK_SIZE, zeroEnd - position)
+      yield n === BLOCK_SIZE ? ZERO_BLOCK : ZERO_BLOCK.subarray(0, n)
+      position += n
+    }
+    if (index >= count) break
+    let block = fetchBlock(content, index)
+    if (block instanceof Promise) {
+      block = await block
+      if (signal.aborted) return
+    }
+    const length = blockLengthOf(size, index)
+    yield length === BLOCK_SIZE ? block.subarray(0, BLOCK_SIZE) : block.subarray(0, length)
+    position += length
+  }
+}
