@@ -1,0 +1,159 @@
+/**
+ * XO-shaped error replies of the REST API (reference §9, `generic-error-handler.middleware.mts`):
+ * every error is a pretty-printed JSON `{"error": <message>, "data"?: <object>, "info"?: <string>}`
+ * (keys whose value is undefined omitted) with the status XO uses for it.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { XoApiError, PlainError } from '../domain/errors.js'
+import { FilterParseError } from '../filter/index.js'
+import { NoSuchObjectError } from '../inventory/store.js'
+import { sendJson } from './serialize.js'
+
+/** XO's `ApiError(message, status, {data})`: an error carrying its own HTTP status. */
+export class RestApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly data?: unknown,
+  ) {
+    super(message)
+    this.name = 'RestApiError'
+  }
+}
+
+/** One entry of a tsoa validation failure: `{"<field>": {"message", "value"}}`. */
+export interface FieldError {
+  readonly message: string
+  readonly value?: unknown
+}
+
+/**
+ * tsoa `ValidateError` turned into xo-common `invalidParameters(fields)`: the field map is passed as
+ * the message, so the reply is the odd `{"error": {<field>: {message, value}}, "data": {}}` (422).
+ */
+export class ValidationError extends Error {
+  constructor(readonly fields: Readonly<Record<string, FieldError>>) {
+    super('validation error')
+    this.name = 'ValidationError'
+  }
+}
+
+export const INVALID_CREDENTIALS = 'invalid credentials'
+
+/** 401, as xo-common `invalidCredentials()`; the reply adds `WWW-Authenticate: Basic realm="xo"`. */
+export const invalidCredentials = () => new RestApiError(INVALID_CREDENTIALS, 401)
+
+/** 404 `no such <type> <id>` with `{id, type}` (xo-common `noSuchObject`). */
+export const noSuchObject = (id: string, type: string) => new RestApiError(`no such ${type} ${id}`, 404, { id, type })
+
+/** 403 of admin-only routes (xo-common `unauthorized()`). */
+export const notEnoughPermissions = () => new RestApiError('not enough permissions', 403, { object: {} })
+
+/** 403 of routes guarded by an ACL middleware. */
+export const notEnoughPrivileges = (objectId: string, resource: string, action = 'read') =>
+  new RestApiError('not enough privileges', 403, { missingPrivileges: [{ objectId, action, resource }] })
+
+/** An explicit 422 with a string message (xo-common `invalidParameters('…')`). */
+export const invalidParameters = (message: string) => new RestApiError(message, 422, {})
+
+/** HTTP status of an xo-common error code (`packages/xo-common/api-errors.js`) as the REST API maps it. */
+function statusOfXoCode(code: number): number {
+  switch (code) {
+    case 0: // notImplemented
+      return 501
+    case 1: // noSuchObject
+      return 404
+    case 2: // unauthorized
+    case 5: // forbiddenOperation
+    case 26: // featureUnauthorized
+      return 403
+    case 3: // invalidCredentials
+      return 401
+    case 10: // invalidParameters
+      return 422
+    case 16: // objectAlreadyExists
+    case 25: // incorrectState
+      return 409
+    default:
+      return 500
+  }
+}
+
+export interface ErrorReply {
+  readonly status: number
+  readonly body: { error: unknown; data?: unknown; info?: string }
+}
+
+/** Maps anything thrown by a REST route to XO's status and body. */
+export function toErrorReply(error: unknown): ErrorReply {
+  if (error instanceof RestApiError) return { status: error.status, body: withDefined(error.message, error.data) }
+  if (error instanceof ValidationError) return { status: 422, body: { error: error.fields, data: {} } }
+  if (error instanceof FilterParseError) {
+    return { status: 400, body: { error: error.message, data: { stringToParse: error.stringToParse } } }
+  }
+  if (error instanceof XoApiError) return { status: statusOfXoCode(error.code), body: withDefined(error.message, error.data) }
+  if (error instanceof NoSuchObjectError) {
+    const type = error.expectedType
+    return { status: 404, body: withDefined(error.message, type === undefined ? { id: error.id } : { id: error.id, type }) }
+  }
+  if (error instanceof PlainError) return { status: 500, body: { error: error.message } }
+  if (error instanceof Error) {
+    // XAPI errors (and any error carrying an `info` string) keep it, e.g. "This is a XenServer/XCP-ng
+    // error, not an XO error"; Fastify's own errors (body parsing, …) are plain 500s like Express'.
+    const info = (error as { info?: unknown }).info
+    return { status: 500, body: typeof info === 'string' ? { error: error.message, info } : { error: error.message } }
+  }
+  return { status: 500, body: { error: String(error) } }
+}
+
+function withDefined(error: unknown, data: unknown): ErrorReply['body'] {
+  return data === undefined ? { error } : { error, data }
+}
+
+/** Writes the XO-shaped error reply. */
+export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body } = toErrorReply(error)
+  if (status === 401) reply.header('www-authenticate', 'Basic realm="xo"')
+  return sendJson(reply.code(status), body)
+}
+
+/** Error handler of the `/rest/v0` scope. */
+export function restErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (reply.sent || reply.raw.headersSent) {
+    // like XO: once a stream has started, an error simply cuts it
+    reply.raw.destroy()
+    return
+  }
+  sendError(reply, error)
+}
+
+/** Express' default 404 page (`finalhandler`): `Cannot <METHOD> <path>`. */
+export function sendExpressNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const url = request.url
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
+  const body =
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n' +
+    `<pre>Cannot ${escapeHtml(request.method)} ${escapeHtml(encodeUrl(path))}</pre>\n</body>\n</html>\n`
+  return reply
+    .code(404)
+    .header('content-security-policy', "default-src 'none'")
+    .header('x-content-type-options', 'nosniff')
+    .header('content-type', 'text/html; charset=utf-8')
+    .send(body)
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'))
+}
+
+/** `encodeurl`: percent-encodes what is not allowed in a URL, keeping existing escapes. */
+function encodeUrl(url: string): string {
+  return url.replace(/(?:[^\x21\x23-\x3B\x3D\x3F-\x5F\x61-\x7A\x7C\x7E]|%(?![0-9A-Fa-f]{2}))+/g, (chunk) => {
+    try {
+      return encodeURI(chunk)
+    } catch {
+      return chunk
+    }
+  })
+}
