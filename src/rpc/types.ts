@@ -1,5 +1,6 @@
 import type { MockContext } from '../context.js'
 import type { UserObject, XoObject } from '../inventory/types.js'
+import type { TransferRegistry } from './transfers.js'
 
 /** What a JSON-RPC method handler receives. */
 export interface RpcCall {
@@ -17,6 +18,13 @@ export interface RpcCall {
   readonly user: UserObject | undefined
   /** The connection the call came on (session state: sign-in, sign-out). */
   readonly connection: RpcConnection
+  /**
+   * One-shot HTTP transfer URLs of this server: `registerDownload(call.transfers, …)` /
+   * `registerUpload(call.transfers, …)` (see `transfers.ts`) for `$getFrom` / `$sendTo` results.
+   */
+  readonly transfers: TransferRegistry
+  /** Transport-level services of this server (connections, sign-in throttling). */
+  readonly server: RpcServerServices
 }
 
 /** Per-WebSocket session state. */
@@ -26,6 +34,16 @@ export interface RpcConnection {
   userId: string | undefined
   /** Expiration (ms) of the token used to sign in, if any: the socket is closed when it passes. */
   tokenExpiration: number | undefined
+}
+
+/** Services of the JSON-RPC adapter of one server instance. */
+export interface RpcServerServices {
+  /** The live connections (`api.getConnections`). */
+  connections(): readonly RpcConnection[]
+  /** Closes a connection the way xo-server does (close frame without status code). */
+  closeConnection(id: string): void
+  /** Time (ms, context clock) of the last failed sign-in per username (`session.signIn` throttling). */
+  readonly authFailures: Map<string, number>
 }
 
 /** A handler's return value becomes the JSON-RPC `result` (`undefined` → `true`, as XO). */
