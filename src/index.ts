@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import type { MockContext } from './context.js'
+import { makeContext, type ApiProfile, type MockContext } from './context.js'
 import { addFixedToken, createToken, findUserByEmail } from './domain/auth.js'
 import { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
 import { IdGenerator } from './inventory/ids.js'
 import { loadInventory, type InventorySource } from './inventory/load.js'
 import { ObjectStore } from './inventory/store.js'
 import type { UserObject, XoObject } from './inventory/types.js'
+import type { ControlPlane } from './control/index.js'
+import type { RpcServer } from './rpc/index.js'
 import { buildServer } from './server.js'
 
 export type { Change, ChangeListener, Patch } from './inventory/store.js'
@@ -29,6 +31,12 @@ export interface XoMockOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number
   readonly logger?: boolean
+  /** Keep imported disk content in this directory instead of memory. */
+  readonly dataDir?: string
+  /** REST API era to imitate: `current` (default) or `legacy`. */
+  readonly apiProfile?: ApiProfile
+  /** Interval of SSE pings in ms (default 30 000, as XO). */
+  readonly ssePingInterval?: number
 }
 
 export interface XoMock {
@@ -42,6 +50,10 @@ export interface XoMock {
   readonly inventory: ObjectStore
   readonly context: MockContext
   readonly app: FastifyInstance
+  /** The JSON-RPC server: sessions, transfers, notifier. */
+  readonly rpc: RpcServer
+  /** The test-control plane (same operations as /_mock). */
+  readonly control: ControlPlane
   readonly warnings: readonly string[]
   close(): Promise<void>
 }
@@ -72,7 +84,11 @@ export function createContext(options: XoMockOptions = {}): MockContext {
     })
   }
   const bootObjects: XoObject[] = [...store.all()]
-  return { store, clock, ids, bootObjects, warnings: loaded.warnings, restBase: '/rest/v0' }
+  const config: Partial<MockContext['config']> = {}
+  if (options.dataDir !== undefined) Object.assign(config, { dataDir: options.dataDir })
+  if (options.apiProfile !== undefined) Object.assign(config, { apiProfile: options.apiProfile })
+  if (options.ssePingInterval !== undefined) Object.assign(config, { ssePingInterval: options.ssePingInterval })
+  return makeContext({ store, clock, ids, bootObjects, warnings: loaded.warnings, config })
 }
 
 /** The admin user a ready-made token belongs to: XO's default admin if present, else the first admin. */
@@ -89,7 +105,7 @@ export async function createXoMock(options: XoMockOptions = {}): Promise<XoMock>
   const admin = defaultAdmin(context)
   const token =
     options.token === undefined ? createToken(context, admin.id, { description: 'xo-mock' }).id : addFixedToken(context, admin.id, options.token).id
-  const app = await buildServer(context, { logger: options.logger })
+  const { app, rpc, control } = await buildServer(context, { logger: options.logger })
   const host = options.host ?? '127.0.0.1'
   await app.listen({ host, port: options.port ?? 0 })
   const address = app.server.address()
@@ -103,6 +119,8 @@ export async function createXoMock(options: XoMockOptions = {}): Promise<XoMock>
     inventory: context.store,
     context,
     app,
+    rpc,
+    control,
     warnings: context.warnings,
     close: () => app.close(),
   }

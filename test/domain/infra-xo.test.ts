@@ -3,7 +3,7 @@
  * jobs, remotes) and their JSON-RPC adapters.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { MockContext } from '../../src/context.js'
+import { makeContext, type MockContext } from '../../src/context.js'
 import * as acl from '../../src/domain/acl.js'
 import { authenticatePassword } from '../../src/domain/auth.js'
 import * as cloudConfig from '../../src/domain/cloud-config.js'
@@ -63,7 +63,7 @@ let changes: Change[]
 beforeEach(() => {
   const store = new ObjectStore()
   store.replaceAll(inventory(), { deriveBackReferences: true })
-  ctx = { store, clock: new ManualClock(), ids: new IdGenerator('xo'), bootObjects: [], warnings: [], restBase: '/rest/v0' }
+  ctx = makeContext({ store, clock: new ManualClock(), ids: new IdGenerator('xo') })
   changes = []
   store.subscribe((change) => changes.push(change))
 })
@@ -435,7 +435,7 @@ describe('determinism', () => {
     const run = () => {
       const store = new ObjectStore()
       store.replaceAll(inventory(), { deriveBackReferences: true })
-      const c: MockContext = { store, clock: new ManualClock(), ids: new IdGenerator('same'), bootObjects: [], warnings: [], restBase: '/rest/v0' }
+      const c: MockContext = makeContext({ store, clock: new ManualClock(), ids: new IdGenerator('same') })
       return [user.createUser(c, { email: 'a@b.c', password: 'x' }).id, group.createGroup(c, 'g').id, resourceSet.createResourceSet(c, { name: 'r' }).id]
     }
     expect(run()).toEqual(run())

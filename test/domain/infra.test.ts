@@ -4,7 +4,7 @@
  * a shared and a local SR, three VMs.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { MockContext } from '../../src/context.js'
+import { makeContext, type MockContext } from '../../src/context.js'
 import { XoApiError } from '../../src/domain/errors.js'
 import * as host from '../../src/domain/host.js'
 import { deleteMessage } from '../../src/domain/message.js'
@@ -186,7 +186,7 @@ beforeEach(() => {
   const store = new ObjectStore()
   store.replaceAll(inventory(), { deriveBackReferences: true })
   clock = new ManualClock()
-  ctx = { store, clock, ids: new IdGenerator('t'), bootObjects: [], warnings: [], restBase: '/rest/v0' }
+  ctx = makeContext({ store, clock, ids: new IdGenerator('t') })
   changes = []
   store.subscribe((change) => changes.push(change))
 })

@@ -1,6 +1,6 @@
 // A small inventory for the VM / storage domain tests: two pools, hosts, SRs, networks, templates and
 // VMs in every power state, built directly in a store (no fixture loader).
-import type { MockContext } from '../../src/context.js'
+import { makeContext, type MockContext } from '../../src/context.js'
 import { ManualClock } from '../../src/inventory/clock.js'
 import { IdGenerator } from '../../src/inventory/ids.js'
 import { type Change, ObjectStore } from '../../src/inventory/store.js'
@@ -290,7 +290,8 @@ export interface TestContext {
 export function setup(): TestContext {
   const store = new ObjectStore()
   store.replaceAll(inventory(), { deriveBackReferences: true })
-  const ctx = { store, clock: new ManualClock(), ids: new IdGenerator('t'), bootObjects: [], warnings: [], restBase: '/rest/v0' as const }
+  const clock = new ManualClock()
+  const ctx = { ...makeContext({ store, clock, ids: new IdGenerator('t') }), clock }
   const changes: Change[] = []
   store.subscribe((change) => changes.push(change))
   return {

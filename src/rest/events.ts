@@ -1,0 +1,4 @@
+// REST plugin: SSE events (issue: REST write path).
+import type { RestPlugin } from './index.js'
+
+export const eventRoutes: RestPlugin = () => {}
