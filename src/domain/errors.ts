@@ -76,3 +76,20 @@ export const featureUnauthorized = (data: Record<string, unknown>) => new XoApiE
 
 /** A plain server-side error (XO's `new Error('…')`): JSON-RPC -32000, REST 500. */
 export class PlainError extends Error {}
+
+/**
+ * A XAPI error as xen-api raises it (`XapiError`): message `CODE(param1, param2)`. It is a plain error
+ * for XO's API (-32000; admins see the message) except for the codes XO maps to its own errors
+ * (`XAPI_ERROR_TO_XO_ERROR` in `xo-mixins/api.mjs`), which the JSON-RPC adapter translates (`src/rpc/xapi-errors.ts`).
+ */
+export class XapiError extends PlainError {
+  constructor(
+    readonly code: string,
+    readonly params: readonly string[] = [],
+  ) {
+    super(`${code}(${params.join(', ')})`)
+    this.name = 'XapiError'
+  }
+}
+
+export const xapiError = (code: string, ...params: string[]) => new XapiError(code, params)

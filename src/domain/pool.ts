@@ -5,29 +5,14 @@
  */
 import type { MockContext } from '../context.js'
 import type { HostObject, VmObject, XapiObject, XoObject } from '../inventory/types.js'
-import { forbiddenOperation, incorrectState, noSuchObject, PlainError } from './errors.js'
+import { forbiddenOperation, incorrectState, noSuchObject, xapiError } from './errors.js'
 import { jobTypeOf } from './job.js'
 import { clearHost, evacuationPlan, hostsOfPool, isHostLive, rebootHostRecord, shutdownHostRecord, suspendVmRecord } from './host.js'
 
 // ---------------------------------------------------------------------------------------------------
 // Shared helpers
 
-/**
- * A XAPI error as xen-api raises it (`XapiError`): message `CODE(param1, param2)`. It is a plain error
- * for XO's API (-32000; admins see the message) except for the codes XO maps to its own errors
- * (`XAPI_ERROR_TO_XO_ERROR` in `xo-mixins/api.mjs`), which the JSON-RPC adapters translate.
- */
-export class XapiError extends PlainError {
-  constructor(
-    readonly code: string,
-    readonly params: readonly string[] = [],
-  ) {
-    super(`${code}(${params.join(', ')})`)
-    this.name = 'XapiError'
-  }
-}
-
-export const xapiError = (code: string, ...params: string[]) => new XapiError(code, params)
+export { XapiError, xapiError } from './errors.js'
 
 /** The object with this id and one of these types, else XO's `no such <type> <id>` (code 1). */
 export function requireObject<T extends XoObject = XoObject>(

@@ -19,6 +19,7 @@ import { IdGenerator } from '../../src/inventory/ids.js'
 import { type Change, ObjectStore } from '../../src/inventory/store.js'
 import type { UserObject, XoObject } from '../../src/inventory/types.js'
 import { infraMethods } from '../../src/rpc/methods/domain-infra.js'
+import { domainMethods } from '../../src/rpc/methods/domain-methods.js'
 import type { RpcCall } from '../../src/rpc/types.js'
 
 const POOL = 'pool-1'
@@ -205,7 +206,7 @@ function thrown(fn: () => unknown): any {
 }
 
 function rpc(method: string, params: Record<string, unknown>, objects: Record<string, string> = {}, user?: UserObject): unknown {
-  const handler = infraMethods[method]
+  const handler = domainMethods[method]
   if (handler === undefined) throw new Error(`no handler for ${method}`)
   const call = {
     ctx,
