@@ -155,7 +155,7 @@ export class ObjectStore {
     }
     if (!changed) return current
     const object = deepFreeze(next) as T
-    this.#replace(object)
+    this.#replace(object, current)
     this.#emit('update', object, current)
     for (const relation of relationsOfChild(object.type)) {
       const before = current[relation.childField]
@@ -185,14 +185,16 @@ export class ObjectStore {
    * `add` for every new one, so live subscribers see the switch like any other change.
    */
   replaceAll(objects: Iterable<XoObject>, options: LoadOptions = {}): void {
+    const derive = options.deriveBackReferences === true
     const list: XoObject[] = []
     const seen = new Set<string>()
     for (const input of objects) {
       if (seen.has(input.id)) throw new DuplicateObjectError(input.id)
       seen.add(input.id)
-      list.push({ ...input })
+      // derivation writes into the objects: work on copies then; otherwise the objects are frozen as given
+      list.push(derive ? { ...input } : input)
     }
-    if (options.deriveBackReferences === true) deriveBackReferences(list)
+    if (derive) deriveBackReferences(list)
     const old = [...this.#objects.values()]
     this.#objects.clear()
     this.#byType.clear()
@@ -215,9 +217,13 @@ export class ObjectStore {
     if (typeof ref === 'string') this.#byRef.set(ref, object.id)
   }
 
-  #replace(object: XoObject): void {
+  #replace(object: XoObject, previous: XoObject): void {
     this.#objects.set(object.id, object)
     this.#byType.get(object.type)!.set(object.id, object)
+    if (object._xapiRef !== previous._xapiRef) {
+      if (typeof previous._xapiRef === 'string') this.#byRef.delete(previous._xapiRef)
+      if (typeof object._xapiRef === 'string') this.#byRef.set(object._xapiRef, object.id)
+    }
   }
 
   #delete(object: XoObject): void {
