@@ -82,6 +82,16 @@ export function setSchedule(ctx: MockContext, id: string, settings: ScheduleSett
   return ctx.store.update<ScheduleObject>(schedule.id, patch)
 }
 
+/**
+ * `schedules/{id}/actions/run` (`runJobSequence([schedule.jobId], schedule)`): the schedule's job must
+ * exist (code 1 `no such job`). The mock does not execute jobs: running one changes nothing.
+ */
+export function runSchedule(ctx: MockContext, id: string): void {
+  const schedule = getScheduleRecord(ctx, id)
+  const job = ctx.store.get(schedule.jobId)
+  if (job === undefined || job.type !== 'job') throw noSuchObject(schedule.jobId, 'job')
+}
+
 /** `schedule.delete`: deleting an unknown id is silent. */
 export function deleteSchedule(ctx: MockContext, id: string): void {
   if (ctx.store.get(id)?.type === 'schedule') ctx.store.remove(id)

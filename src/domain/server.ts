@@ -187,6 +187,19 @@ export function enableServer(ctx: MockContext, id: string): ServerObject {
   return connectServer(ctx, server.id)
 }
 
+/**
+ * `disconnectXenServer` (REST `servers/{id}/actions/disconnect`): the connection is closed, the
+ * server stays enabled; already disconnected → code 25 on `status`.
+ */
+export function disconnectServer(ctx: MockContext, id: string): ServerObject {
+  const server = getServer(ctx, id)
+  const status = server.status ?? 'disconnected'
+  if (status === 'disconnected') {
+    throw incorrectState({ actual: status, expected: 'connected', object: server.id, property: 'status' })
+  }
+  return ctx.store.update<ServerObject>(server.id, { status: 'disconnected', poolId: undefined, error: undefined })
+}
+
 /** `server.disable`: disabled, then disconnected (already disconnected → code 25 on `status`). */
 export function disableServer(ctx: MockContext, id: string): ServerObject {
   const server = getServer(ctx, id)

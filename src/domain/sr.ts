@@ -120,6 +120,35 @@ export function disconnectAllSrPbds(ctx: MockContext, srId: string): void {
   for (const pbd of pbdsOf(ctx, sr)) ctx.store.update(pbd.id, { attached: false })
 }
 
+/** Plugged VBDs of VMs resident on `hostId` whose VDI is on this SR. */
+function vdiInUseOnHost(ctx: MockContext, sr: Obj, hostId: unknown): Obj | undefined {
+  return objectsOf(ctx, sr.VDIs).find((vdi) =>
+    objectsOf(ctx, vdi.$VBDs).some((vbd) => vbd.attached === true && findObject(ctx, vbd.VM)?.$container === hostId),
+  )
+}
+
+/** XAPI `PBD.plug` (REST `pbds/{id}/actions/plug`): the SR becomes reachable from the PBD's host (no-op when plugged). */
+export function plugPbd(ctx: MockContext, pbdId: string): void {
+  const pbd = getObject(ctx, pbdId, 'PBD')
+  if (pbd.attached === true) return
+  const host = findObject(ctx, pbd.host)
+  if (host !== undefined && host.power_state !== 'Running') throw new PlainError(`HOST_OFFLINE(${String(host._xapiRef)})`)
+  ctx.store.update(pbd.id, { attached: true })
+}
+
+/**
+ * XAPI `PBD.unplug` (REST `pbds/{id}/actions/unplug`): refused while a VDI of the SR is plugged in a VM
+ * running on the PBD's host (`VDI_IN_USE`); no-op when unplugged.
+ */
+export function unplugPbd(ctx: MockContext, pbdId: string): void {
+  const pbd = getObject(ctx, pbdId, 'PBD')
+  if (pbd.attached !== true) return
+  const sr = findObject(ctx, pbd.SR)
+  const vdi = sr === undefined ? undefined : vdiInUseOnHost(ctx, sr, pbd.host)
+  if (vdi !== undefined) throw vdiInUse(vdi.id, 'unplug')
+  ctx.store.update(pbd.id, { attached: false })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Create / reattach / destroy / forget
 
