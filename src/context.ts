@@ -12,6 +12,8 @@ export interface MockConfig {
   readonly apiProfile: ApiProfile
   /** Interval of the SSE `ping` events in ms (XO: 30 s). */
   readonly ssePingInterval: number
+  /** Unflushed bytes an SSE client may lag behind before it is cut off (XO: 20 MiB). */
+  readonly sseMaxBufferBytes: number
   /** Where imported disk content is kept; undefined = memory. */
   readonly dataDir: string | undefined
 }
@@ -35,7 +37,12 @@ export interface MockContext {
   readonly restBase: '/rest/v0'
 }
 
-export const DEFAULT_CONFIG: MockConfig = Object.freeze({ apiProfile: 'current', ssePingInterval: 30_000, dataDir: undefined })
+export const DEFAULT_CONFIG: MockConfig = Object.freeze({
+  apiProfile: 'current',
+  ssePingInterval: 30_000,
+  sseMaxBufferBytes: 20 * 1024 * 1024,
+  dataDir: undefined,
+})
 
 /** A context from parts, with defaults for the rest (tests build small contexts with it). */
 export function makeContext(parts: Partial<Omit<MockContext, 'config'>> & { config?: Partial<MockConfig> } = {}): MockContext {

@@ -21,12 +21,15 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { MockContext } from '../context.js'
 import { authenticatePassword, userOfToken } from '../domain/auth.js'
 import type { UserObject } from '../inventory/types.js'
-import { RestApiError, invalidCredentials } from './errors.js'
+import { XoApiError } from '../domain/errors.js'
+import { LegacyReply, RestApiError, invalidCredentials } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated XO user (`null` on anonymous requests to public routes or unknown paths). */
     xoUser: UserObject | null
+    /** Set by the legacy profile's hook: errors then take the legacy shapes (errors.ts). */
+    xoLegacy?: boolean
   }
   interface FastifyContextConfig {
     /** The route answers without credentials (a bad credential is still refused). */
@@ -100,6 +103,7 @@ export function userOfCredentials(ctx: MockContext, credentials: Credentials): U
 
 /** The `onRequest` hook authenticating every request of the `/rest/v0` scope. */
 export function createAuthHook(ctx: MockContext): onRequestHookHandler {
+  if (ctx.config.apiProfile === 'legacy') return createLegacyAuthHook(ctx)
   return function authenticate(request, _reply, done) {
     let user: UserObject | undefined
     try {
@@ -132,4 +136,56 @@ export function createAuthPreHandler(ctx: MockContext): (request: FastifyRequest
     new Promise((resolve, reject) => {
       hook.call(request.server, request, reply, (error?: Error) => (error === undefined ? resolve() : reject(error)))
     })
+}
+
+// --- legacy profile (`--api-profile legacy`, reference §1 "Legacy") -----------------------------
+
+/**
+ * The hand-written router's authentication (≤ 2025-10): only the cookie (`authenticationToken`, else
+ * `token`); an `Authorization` header is ignored (so Basic alone → 401); a missing or invalid token
+ * and **non-admin users** → 401 with the text body `Unauthorized` (`res.sendStatus(401)`), on every
+ * path, unknown ones included. The one route without cookie was `POST /users/authentication_tokens`,
+ * authenticated by Basic itself: no credentials → 401 JSON `"missing credentials"`, bad ones → 401
+ * JSON `"invalid credentials"`, other failures → 400 JSON `"<message>"`.
+ *
+ * Choice: the public routes of the current API (`/ping`, `/gui-routes`, `/mcp/status`, docs) did not
+ * exist then; they stay reachable without credentials (a bad cookie is still refused).
+ */
+function createLegacyAuthHook(ctx: MockContext): onRequestHookHandler {
+  const tokenRoute = `${ctx.restBase}/users/authentication_tokens`
+  return function authenticateLegacy(request, _reply, done) {
+    request.xoLegacy = true
+    let user: UserObject | undefined
+    try {
+      if (request.method === 'POST' && request.routeOptions.url?.toLowerCase() === tokenRoute) {
+        user = legacyBasicUser(ctx, request)
+      } else {
+        const cookie = request.headers.cookie
+        const token = cookieValue(cookie, 'authenticationToken') ?? cookieValue(cookie, 'token')
+        if (token !== undefined) {
+          user = userOfToken(ctx, token)?.user
+          if (user === undefined || user.permission !== 'admin') throw new LegacyReply(401)
+        } else if (request.is404 || request.routeOptions.config.xoPublic !== true) {
+          throw new LegacyReply(401)
+        }
+      }
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    request.xoUser = user ?? null
+    done()
+  }
+}
+
+function legacyBasicUser(ctx: MockContext, request: FastifyRequest): UserObject {
+  const encoded = (request.headers.authorization ?? '').split(' ')[1]
+  if (encoded === undefined) throw new LegacyReply(401, 'missing credentials')
+  const [email, password] = Buffer.from(encoded, 'base64').toString('utf8').split(':')
+  try {
+    return authenticatePassword(ctx, email, password)
+  } catch (error) {
+    if (error instanceof XoApiError && error.code === 3) throw new LegacyReply(401, 'invalid credentials')
+    throw new LegacyReply(400, (error as Error).message)
+  }
 }

@@ -13,7 +13,18 @@ import type { Access } from './permissions.js'
 
 export type Served = Readonly<Record<string, unknown>>
 
-export type SubCollectionName = 'alarms' | 'messages' | 'tasks' | 'vdis' | 'groups' | 'users'
+export type SubCollectionName =
+  | 'alarms'
+  | 'messages'
+  | 'tasks'
+  | 'vdis'
+  | 'groups'
+  | 'users'
+  // registered by reads.ts
+  | 'backup-jobs'
+  | 'acl-privileges'
+  | 'acl-roles'
+  | 'privileges'
 
 export interface CollectionDef {
   /** URL segment: `vms`. */
@@ -281,4 +292,35 @@ export function createSubCollections(collections: ReadonlyMap<string, Collection
     },
   ]
   return new Map(list.map((def) => [def.name, def]))
+}
+
+// --- legacy profile (`--api-profile legacy`, reference §4 "Legacy") -----------------------------
+
+const LEGACY_XAPI_ROUTES = ['messages', 'alarms']
+const LEGACY_VM_ROUTES = [...LEGACY_XAPI_ROUTES, 'vdis']
+
+/**
+ * The sub-routes the hand-written router advertised on single objects as `<route>_href` keys (route
+ * name up to its first dot: `audit.txt` → `audit_href`), in its order. Messages and alarms had none.
+ */
+const LEGACY_ROUTES: Readonly<Record<string, readonly string[]>> = {
+  hosts: [...LEGACY_XAPI_ROUTES, 'audit.txt', 'logs.tgz', 'missing_patches', 'smt'],
+  pools: [...LEGACY_XAPI_ROUTES, 'missing_patches'],
+  networks: LEGACY_XAPI_ROUTES,
+  pifs: LEGACY_XAPI_ROUTES,
+  srs: LEGACY_XAPI_ROUTES,
+  vbds: LEGACY_XAPI_ROUTES,
+  vdis: LEGACY_XAPI_ROUTES,
+  'vdi-snapshots': LEGACY_XAPI_ROUTES,
+  vifs: LEGACY_XAPI_ROUTES,
+  vms: LEGACY_VM_ROUTES,
+  'vm-controllers': LEGACY_VM_ROUTES,
+  'vm-snapshots': LEGACY_VM_ROUTES,
+  'vm-templates': LEGACY_VM_ROUTES,
+  groups: ['users'],
+  users: ['authentication_tokens', 'groups'],
+}
+
+export function legacyRoutesOf(collection: string): readonly string[] {
+  return LEGACY_ROUTES[collection] ?? []
 }

@@ -4,7 +4,8 @@
  * (keys whose value is undefined omitted) with the status XO uses for it.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { XoApiError, PlainError } from '../domain/errors.js'
+import type { MockContext } from '../context.js'
+import { XoApiError, PlainError, XapiError } from '../domain/errors.js'
 import { FilterParseError } from '../filter/index.js'
 import { NoSuchObjectError } from '../inventory/store.js'
 import { sendJson } from './serialize.js'
@@ -96,6 +97,7 @@ export function toErrorReply(error: unknown): ErrorReply {
     const type = error.expectedType
     return { status: 404, body: withDefined(error.message, type === undefined ? { id: error.id } : { id: error.id, type }) }
   }
+  if (error instanceof XapiError) return { status: 500, body: { error: error.message, info: XAPI_ERROR_INFO } }
   if (error instanceof PlainError) return { status: 500, body: { error: error.message } }
   if (error instanceof Error) {
     // XAPI errors (and any error carrying an `info` string) keep it, e.g. "This is a XenServer/XCP-ng
@@ -104,6 +106,45 @@ export function toErrorReply(error: unknown): ErrorReply {
     return { status: 500, body: typeof info === 'string' ? { error: error.message, info } : { error: error.message } }
   }
   return { status: 500, body: { error: String(error) } }
+}
+
+/** The `info` XO adds to XAPI errors (`generic-error-handler.middleware.mts`). */
+export const XAPI_ERROR_INFO = 'This is a XenServer/XCP-ng error, not an XO error'
+
+/**
+ * The REST API calls XAPI directly: XAPI failures reach the client (or the task) as raw XAPI errors,
+ * not as the XO errors the JSON-RPC API maps them to. Domain operations throw the JSON-RPC flavour
+ * for these codes, so the REST adapter turns them back into the XAPI error (refs from the store).
+ */
+export function asXapiError(ctx: MockContext, error: unknown): unknown {
+  if (!(error instanceof XoApiError)) return error
+  const data = (error.data ?? {}) as Record<string, unknown>
+  const ref = (id: unknown): string => {
+    if (typeof id !== 'string') return 'OpaqueRef:NULL'
+    const object = ctx.store.get(id)
+    return typeof object?._xapiRef === 'string' ? object._xapiRef : id
+  }
+  const text = (value: unknown): string => (Array.isArray(value) ? String(value[0] ?? '') : String(value ?? ''))
+  switch (error.code) {
+    case 7:
+      return new XapiError('NO_HOSTS_AVAILABLE')
+    case 12:
+      return new XapiError('VM_IS_TEMPLATE', [ref(data.objectId)])
+    case 13:
+      return new XapiError('VM_BAD_POWER_STATE', [ref(data.objectId), text(data.expected), text(data.actual)])
+    case 14: {
+      const feature = typeof data.feature === 'string' && data.feature !== '' ? `_${data.feature.toUpperCase()}` : ''
+      return new XapiError(`VM_LACKS_FEATURE${feature}`, [ref(data.objectId)])
+    }
+    case 17:
+      return new XapiError('VDI_IN_USE', [ref(data.objectId), text(data.operation)])
+    case 18:
+      return new XapiError('HOST_OFFLINE', [ref(data.objectId)])
+    case 19:
+      return new XapiError('OPERATION_BLOCKED', [ref(data.objectId), text(data.code)])
+    default:
+      return error
+  }
 }
 
 function withDefined(error: unknown, data: unknown): ErrorReply['body'] {
@@ -118,10 +159,15 @@ export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
 }
 
 /** Error handler of the `/rest/v0` scope. */
-export function restErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function restErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (reply.sent || reply.raw.headersSent) {
     // like XO: once a stream has started, an error simply cuts it
     reply.raw.destroy()
+    return
+  }
+  // legacy profile: the hand-written router's error replies (flag set by the auth hook)
+  if (request.xoLegacy === true) {
+    sendLegacyError(request, reply, error)
     return
   }
   sendError(reply, error)
@@ -156,4 +202,55 @@ function encodeUrl(url: string): string {
       return chunk
     }
   })
+}
+
+// --- legacy profile (`--api-profile legacy`, reference §9 "Legacy errors") -----------------------
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }
+
+/**
+ * A reply of the legacy hand-written router: Express `res.sendStatus(status)` (text body = the status
+ * message) or, with `json`, `res.status(status).json(<string>)` (e.g. `"missing credentials"`).
+ */
+export class LegacyReply extends Error {
+  constructor(
+    readonly status: number,
+    readonly json?: string,
+  ) {
+    super(json ?? STATUS_TEXT[status] ?? String(status))
+    this.name = 'LegacyReply'
+  }
+}
+
+/** Express `res.sendStatus(status)`. */
+export function sendStatusText(reply: FastifyReply, status: number): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/plain; charset=utf-8')
+    .send(STATUS_TEXT[status] ?? String(status))
+}
+
+/**
+ * Legacy errors: 401 text `Unauthorized` (no `WWW-Authenticate`), unknown objects end as Express'
+ * HTML 404 (the object lookup called `next('route')`), `featureUnauthorized` → bare 403 `Forbidden`,
+ * filter syntax errors were not 400s (generic 500); anything else keeps the current JSON shape.
+ */
+function sendLegacyError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  if (error instanceof LegacyReply) {
+    if (error.json !== undefined) sendJson(reply.code(error.status), error.json)
+    else sendStatusText(reply, error.status)
+    return
+  }
+  if (error instanceof XoApiError && error.code === 26) {
+    sendStatusText(reply, 403)
+    return
+  }
+  if (error instanceof FilterParseError) {
+    sendJson(reply.code(500), { error: error.message })
+    return
+  }
+  const { status, body } = toErrorReply(error)
+  if (status === 404) sendExpressNotFound(request, reply)
+  else if (status === 401) sendStatusText(reply, 401)
+  else sendJson(reply.code(status), body)
 }

@@ -22,6 +22,13 @@
  *   (`/users/<own id>`, the target of the `/users/me` redirect) and its sub-collections;
  * - tasks: a user sees the tasks they started (`properties.userId`); another user's task → 403
  *   `not enough privileges` (resource `task`).
+ *
+ * Writes (actions, PATCH, DELETE, tags, creates): admins always; other users need, on the object (or
+ * its pool / container), an ACL whose level is high enough: `operate` (role `operator` or `admin`,
+ * permission `operate` or `administrate`) for actions, `administrate` (role `admin`, permission
+ * `administrate`) for edits and deletions — XO's v1 levels (viewer < operator < admin). A missing
+ * level → 403 `not enough privileges` with the privilege's action (`start`, `update`, `delete`, …).
+ * Tasks: owners may abort and delete their own tasks.
  */
 import type { MockContext } from '../context.js'
 import type { UserObject, XoObject } from '../inventory/types.js'
@@ -39,16 +46,24 @@ export type Access =
   /** No rule of its own (items of a sub-collection whose route check already passed). */
   | 'any'
 
+/** What a write needs: `operate` (actions) or `administrate` (edits, deletions, tags). */
+export type WriteLevel = 'operate' | 'administrate'
+
 export interface Viewer {
   readonly user: UserObject
   readonly admin: boolean
   /** Whether the user may read this stored object under the given access rule. */
   canRead(object: XoObject, access: Access): boolean
+  /** Whether the user may change this stored object under the given access rule. */
+  canWrite(object: XoObject, access: Access, level: WriteLevel): boolean
 }
+
+/** Granted level per object id: 1 view, 2 operate, 3 administrate. */
+type Grants = ReadonlyMap<string, number>
 
 interface ReadableCache {
   version: number
-  readonly byUser: Map<string, ReadonlySet<string>>
+  readonly byUser: Map<string, Grants>
 }
 
 const MAX_CACHED_USERS = 64
@@ -57,7 +72,7 @@ const MAX_CACHED_USERS = 64
 export function createViewerFactory(ctx: MockContext): (user: UserObject) => Viewer {
   const cache: ReadableCache = { version: -1, byUser: new Map() }
 
-  const readableIds = (user: UserObject): ReadonlySet<string> => {
+  const readableIds = (user: UserObject): Grants => {
     const version = ctx.store.version
     if (cache.version !== version) {
       cache.version = version
@@ -74,10 +89,27 @@ export function createViewerFactory(ctx: MockContext): (user: UserObject) => Vie
 
   return (user) => {
     const admin = user.permission === 'admin'
-    let ids: ReadonlySet<string> | undefined
+    let ids: Grants | undefined
     return {
       user,
       admin,
+      canWrite(object, access, level) {
+        if (admin) return true
+        switch (access) {
+          case 'acl': {
+            ids ??= readableIds(user)
+            const needed = level === 'operate' ? 2 : 3
+            return [object.id, object.$pool, object.$container].some((id) => typeof id === 'string' && (ids!.get(id) ?? 0) >= needed)
+          }
+          case 'owner':
+            return (object.properties as { userId?: unknown } | undefined)?.userId === user.id
+          case 'self':
+            return object.id === user.id
+          case 'admin':
+          case 'any':
+            return false
+        }
+      },
       canRead(object, access) {
         if (admin) return true
         switch (access) {
@@ -101,20 +133,27 @@ export function createViewerFactory(ctx: MockContext): (user: UserObject) => Vie
   }
 }
 
-function has(ids: ReadonlySet<string>, value: unknown): boolean {
+function has(ids: Grants, value: unknown): boolean {
   return typeof value === 'string' && ids.has(value)
 }
 
-function computeReadableIds(ctx: MockContext, user: UserObject): ReadonlySet<string> {
+/** XO's v1 ACL levels: roles and raw permissions. */
+const LEVELS: Readonly<Record<string, number>> = { viewer: 1, view: 1, operator: 2, operate: 2, admin: 3, administrate: 3 }
+
+function computeReadableIds(ctx: MockContext, user: UserObject): Grants {
   const subjects = new Set<string>([user.id])
   if (Array.isArray(user.groups)) for (const group of user.groups) if (typeof group === 'string') subjects.add(group)
   for (const group of ctx.store.ofType('group')) {
     const users = group.users
     if (Array.isArray(users) && users.includes(user.id)) subjects.add(group.id)
   }
-  const ids = new Set<string>()
+  const ids = new Map<string, number>()
   for (const acl of ctx.store.ofType('acl')) {
-    if (typeof acl.subject === 'string' && subjects.has(acl.subject) && typeof acl.object === 'string') ids.add(acl.object)
+    if (typeof acl.subject === 'string' && subjects.has(acl.subject) && typeof acl.object === 'string') {
+      // any ACL grants read; unknown actions count as view
+      const level = LEVELS[String(acl.action)] ?? 1
+      ids.set(acl.object, Math.max(level, ids.get(acl.object) ?? 0))
+    }
   }
   return ids
 }
@@ -138,4 +177,13 @@ export function assertObjectRouteAllowed(viewer: Viewer, access: Access, id: str
 export function assertCanRead(viewer: Viewer, object: XoObject, access: Access, resource: string): void {
   if (viewer.canRead(object, access)) return
   throw access === 'self' || access === 'admin' ? notEnoughPermissions() : notEnoughPrivileges(object.id, resource)
+}
+
+/**
+ * Guard of write routes, once the object is known to exist (404 first, then 403): admin-only and
+ * `self` collections → `not enough permissions`, others → `not enough privileges` naming `action`.
+ */
+export function assertCanWrite(viewer: Viewer, object: XoObject, access: Access, resource: string, action: string, level: WriteLevel): void {
+  if (viewer.canWrite(object, access, level)) return
+  throw access === 'self' || access === 'admin' ? notEnoughPermissions() : notEnoughPrivileges(object.id, resource, action)
 }

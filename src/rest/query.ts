@@ -64,8 +64,10 @@ function parseFloatParam(query: RawQuery, name: string, errors: Record<string, F
 /**
  * Validates the collection parameters (422 on failure) and rejects `ndjson` together with `markdown`
  * (422 `Cannot use both ndjson and markdown output formats simultaneously`).
+ * With the legacy profile the parameters follow the hand-written router instead (see below).
  */
-export function parseCollectionQuery(query: RawQuery): CollectionQuery {
+export function parseCollectionQuery(query: RawQuery, profile: 'current' | 'legacy' = 'current'): CollectionQuery {
+  if (profile === 'legacy') return parseLegacyCollectionQuery(query)
   const errors: Record<string, FieldError> = {}
   // declaration order of XO's collection methods: fields, ndjson, markdown, filter, limit
   const fields = parseString(query, 'fields', errors)
@@ -80,4 +82,26 @@ export function parseCollectionQuery(query: RawQuery): CollectionQuery {
 /** The output-format conflict, checked once the request is otherwise valid. */
 export function assertSingleFormat(query: CollectionQuery): void {
   if (query.ndjson && query.markdown) throw invalidParameters('Cannot use both ndjson and markdown output formats simultaneously')
+}
+
+// --- legacy profile (`--api-profile legacy`, reference §3 "Legacy differences") -------------------
+
+const hasOwn = Object.prototype.hasOwnProperty
+
+/**
+ * The hand-written router's parameters: `ndjson` is enabled by the mere presence of the key (any
+ * value, `?ndjson=false` included), `markdown` did not exist (ignored), `limit` is `Number(limit)`
+ * (anything unparsable means no limit), nothing is ever a 422.
+ */
+function parseLegacyCollectionQuery(query: RawQuery): CollectionQuery {
+  const first = (value: unknown): string | undefined => (Array.isArray(value) ? first(value[0]) : typeof value === 'string' ? value : undefined)
+  const limitText = first(query.limit)
+  const limit = limitText === undefined ? Infinity : Number(limitText)
+  return {
+    fields: first(query.fields),
+    filter: first(query.filter),
+    limit: Number.isNaN(limit) ? Infinity : limit,
+    ndjson: hasOwn.call(query, 'ndjson'),
+    markdown: false,
+  }
 }

@@ -20,6 +20,7 @@ import {
   createCollections,
   createSubCollections,
   findIn,
+  legacyRoutesOf,
   objectsOf,
   type CollectionDef,
   type SubCollectionDef,
@@ -31,6 +32,7 @@ import { compileProjection, type ItemMapper } from './project.js'
 import { assertSingleFormat, parseCollectionQuery, type CollectionQuery } from './query.js'
 import { JSON_CONTENT_TYPE, MARKDOWN_CONTENT_TYPE, NDJSON_CONTENT_TYPE, jsonText, markdownTable } from './serialize.js'
 import { ndjsonStream } from './stream.js'
+import { taskListRoute, taskObjectRoute } from './tasks.js'
 
 type Predicate = (value: unknown) => boolean
 
@@ -114,12 +116,24 @@ function sendCached(reply: FastifyReply, contentType: string, body: string | Buf
   return reply.header('content-type', contentType).send(body)
 }
 
+/**
+ * Legacy profile: the hand-written router streamed JSON arrays as `[` + `\n` + items (2-space) joined
+ * by `,\n` + `\n]\n`, `Content-Type: application/json` without charset (empty → `[\n]\n`).
+ */
+const LEGACY_JSON_CONTENT_TYPE = 'application/json'
+
+export function legacyJsonArray(list: readonly unknown[]): string {
+  return '[' + (list.length === 0 ? '' : '\n' + list.map((item) => JSON.stringify(item, null, 2)).join(',\n')) + '\n]\n'
+}
+
 function sendItems(kit: RestKit, reply: FastifyReply, query: CollectionQuery, items: Iterable<unknown>, cacheKey: string | undefined, version: number): FastifyReply {
   if (query.ndjson) return reply.header('content-type', NDJSON_CONTENT_TYPE).send(ndjsonStream(items))
   const list = Array.from(items)
-  const contentType = query.markdown ? MARKDOWN_CONTENT_TYPE : JSON_CONTENT_TYPE
-  const body = query.markdown ? markdownTable(list) : jsonText(list)
-  if (cacheKey === undefined) return sendCached(reply, contentType, body)
+  const legacy = kit.ctx.config.apiProfile === 'legacy'
+  const contentType = legacy ? LEGACY_JSON_CONTENT_TYPE : query.markdown ? MARKDOWN_CONTENT_TYPE : JSON_CONTENT_TYPE
+  const body = legacy ? legacyJsonArray(list) : query.markdown ? markdownTable(list) : jsonText(list)
+  // legacy: a Buffer, or Fastify would append a charset to `application/json`
+  if (cacheKey === undefined) return sendCached(reply, contentType, legacy ? Buffer.from(body) : body)
   const bytes = Buffer.from(body)
   kit.bodies.set(cacheKey, { version, contentType, body: bytes })
   return sendCached(reply, contentType, bytes)
@@ -127,7 +141,15 @@ function sendItems(kit: RestKit, reply: FastifyReply, query: CollectionQuery, it
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>
 
-function listRoute(kit: RestKit, def: CollectionDef) {
+/** Variations of a list route (reads.ts: backup archives, deprecated `backup/…` paths). */
+export interface ListRouteOptions {
+  /** The listed objects (default: the collection's); called after the query is validated. */
+  readonly objects?: (request: FastifyRequest) => Iterable<XoObject>
+  /** Base of the hrefs (default: the request path), e.g. `/rest/v0/backup-jobs` for deprecated paths. */
+  readonly hrefBase?: string
+}
+
+export function listRoute(kit: RestKit, def: CollectionDef, options: ListRouteOptions = {}) {
   const { ctx } = kit
   const same = () => def
   return function list(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -140,13 +162,13 @@ function listRoute(kit: RestKit, def: CollectionDef) {
     }
     const viewer = kit.viewerOf(user)
     assertListAllowed(viewer, def.access)
-    const query = parseCollectionQuery(request.query as Record<string, unknown>)
+    const query = parseCollectionQuery(request.query as Record<string, unknown>, ctx.config.apiProfile)
     const filter = kit.filter(query.filter)
     assertSingleFormat(query)
-    const base = requestPath(request)
+    const base = options.hrefBase ?? requestPath(request)
     const items = select({
       ctx,
-      objects: objectsOf(ctx, def),
+      objects: options.objects === undefined ? objectsOf(ctx, def) : options.objects(request),
       targetOf: same,
       hrefBase: () => base,
       viewer,
@@ -159,8 +181,10 @@ function listRoute(kit: RestKit, def: CollectionDef) {
   }
 }
 
-function objectRoute(kit: RestKit, def: CollectionDef) {
+export function objectRoute(kit: RestKit, def: CollectionDef) {
   const { ctx } = kit
+  // legacy profile: sub-route locations for discoverability (`<route>_href`), see collections.ts
+  const legacyRoutes = ctx.config.apiProfile === 'legacy' ? legacyRoutesOf(def.name) : []
   return function get(request: IdRequest, reply: FastifyReply): FastifyReply {
     const user = requestUser(request)
     const version = ctx.store.version
@@ -176,7 +200,13 @@ function objectRoute(kit: RestKit, def: CollectionDef) {
     if (object === undefined) throw noSuchObject(id, def.xoType)
     assertCanRead(viewer, object, def.access, def.resource)
     // the full object, no href; the query string is ignored
-    const body = jsonText(def.serialize(object, ctx))
+    let served = def.serialize(object, ctx)
+    if (legacyRoutes.length !== 0) {
+      const base = requestPath(request)
+      served = { ...served }
+      for (const route of legacyRoutes) (served as Record<string, unknown>)[route.split('.')[0] + '_href'] = `${base}/${route}`
+    }
+    const body = jsonText(served)
     if (cacheKey === undefined) return sendCached(reply, JSON_CONTENT_TYPE, body)
     const bytes = Buffer.from(body)
     kit.bodies.set(cacheKey, { version, contentType: JSON_CONTENT_TYPE, body: bytes })
@@ -184,7 +214,7 @@ function objectRoute(kit: RestKit, def: CollectionDef) {
   }
 }
 
-function subCollectionRoute(kit: RestKit, def: CollectionDef, sub: SubCollectionDef) {
+export function subCollectionRoute(kit: RestKit, def: CollectionDef, sub: SubCollectionDef) {
   const { ctx } = kit
   const cacheable = def.cacheable && sub.cacheable
   const hrefBase = (target: CollectionDef) => `${ctx.restBase}/${target.name}`
@@ -199,7 +229,7 @@ function subCollectionRoute(kit: RestKit, def: CollectionDef, sub: SubCollection
     const { id } = request.params
     const viewer = kit.viewerOf(user)
     assertObjectRouteAllowed(viewer, def.access, id)
-    const query = parseCollectionQuery(request.query as Record<string, unknown>)
+    const query = parseCollectionQuery(request.query as Record<string, unknown>, ctx.config.apiProfile)
     const parent = findIn(ctx, def, id)
     if (parent === undefined) throw noSuchObject(id, def.xoType)
     const filter = kit.filter(query.filter)
@@ -222,8 +252,10 @@ function subCollectionRoute(kit: RestKit, def: CollectionDef, sub: SubCollection
 /** Registers every collection of the kit in the `/rest/v0` scope. */
 export function registerCollectionRoutes(scope: FastifyInstance, kit: RestKit): void {
   for (const def of kit.collections.values()) {
-    scope.get(`/${def.name}`, listRoute(kit, def))
-    scope.get<{ Params: { id: string } }>(`/${def.name}/:id`, objectRoute(kit, def))
+    // tasks: `watch=true` streams and `wait=true` (tasks.ts)
+    const tasks = def.name === 'tasks'
+    scope.get(`/${def.name}`, tasks ? taskListRoute(kit, def, listRoute(kit, def)) : listRoute(kit, def))
+    scope.get<{ Params: { id: string } }>(`/${def.name}/:id`, tasks ? taskObjectRoute(kit, def, objectRoute(kit, def)) : objectRoute(kit, def))
     for (const name of def.subCollections) {
       const sub = kit.subCollections.get(name)!
       scope.get<{ Params: { id: string } }>(`/${def.name}/:id/${name}`, subCollectionRoute(kit, def, sub))
