@@ -4,6 +4,7 @@
  * `usage` / `physical_usage` in step.
  */
 import type { MockContext } from '../context.js'
+import { forgetVdiContent, shareVdiContent, startEmptyContent } from './disk-content.js'
 import { invalidParameters, vdiInUse } from './errors.js'
 import { allocationOf, buildVdi, buildVdiCopy, buildVdiSnapshot, newVdiUsage } from './factories.js'
 import { adjustSrUsage, assertSrCanHoldVdi } from './sr.js'
@@ -29,6 +30,7 @@ export function createVdi(ctx: MockContext, srId: string, options: CreateVdiOpti
   assertSrCanHoldVdi(sr, usage, allocationOf(sr))
   const vdi = buildVdi(ctx, { ...options, sr, size, usage })
   ctx.store.add(vdi)
+  startEmptyContent(ctx, vdi.id)
   adjustSrUsage(ctx, sr.id, size, usage)
   return vdi.id
 }
@@ -85,7 +87,8 @@ export function resizeVdi(ctx: MockContext, vdiId: string, newSize: number | str
   const sr = findObject(ctx, vdi.$SR)
   const thick = sr !== undefined && allocationOf(sr) === 'thick'
   const physicalDelta = thick ? size - current : 0
-  ctx.store.update(vdi.id, { size, usage: num(vdi, 'usage') + physicalDelta })
+  const usage = num(vdi, 'usage') + physicalDelta
+  ctx.store.update(vdi.id, { size, usage, chainPhysicalUsage: usage })
   adjustSrUsage(ctx, vdi.$SR, size - current, physicalDelta)
 }
 
@@ -108,6 +111,8 @@ export function deleteVdi(ctx: MockContext, vdiId: string): void {
 export function destroyVdi(ctx: MockContext, vdiId: string): void {
   const vdi = ctx.store.get(vdiId)
   if (vdi === undefined) return
+  // its stored content goes too (the VDIs sharing it get their own copy first)
+  void forgetVdiContent(ctx, vdi.id)
   for (const vbd of objectsOf(ctx, vdi.$VBDs)) if (ctx.store.has(vbd.id)) ctx.store.remove(vbd.id)
   for (const snapshot of objectsOf(ctx, vdi.snapshots)) {
     if (snapshot.$snapshot_of === vdi.id) ctx.store.update(snapshot.id, { $snapshot_of: undefined })
@@ -121,6 +126,7 @@ export function snapshotVdi(ctx: MockContext, vdiId: string): string {
   const vdi = getObject(ctx, vdiId, ['VDI'])
   const snapshot = buildVdiSnapshot(ctx, vdi)
   ctx.store.add(snapshot)
+  shareVdiContent(ctx, vdi.id, snapshot.id)
   adjustSrUsage(ctx, vdi.$SR, num(vdi, 'size'), num(vdi, 'usage'))
   return snapshot.id
 }
@@ -131,6 +137,7 @@ export function copyVdi(ctx: MockContext, vdiId: string, options: { srId?: strin
   const sr = getObject(ctx, options.srId ?? (vdi.$SR as string), 'SR')
   const copy = buildVdiCopy(ctx, vdi, sr, { fast: options.fast && sr.id === vdi.$SR, name_label: options.name_label })
   ctx.store.add(copy)
+  shareVdiContent(ctx, vdi.id, copy.id)
   adjustSrUsage(ctx, sr.id, num(copy, 'size'), num(copy, 'usage'))
   return copy.id
 }
@@ -146,7 +153,7 @@ export function relocateVdi(ctx: MockContext, vdiId: string, srId: string): void
   const size = num(vdi, 'size')
   const usage = allocationOf(sr) === 'thick' ? Math.max(size, num(vdi, 'usage')) : num(vdi, 'usage')
   adjustSrUsage(ctx, vdi.$SR, -size, -num(vdi, 'usage'))
-  ctx.store.update(vdi.id, { $SR: sr.id, usage, $pool: sr.$pool, $poolId: sr.$pool })
+  ctx.store.update(vdi.id, { $SR: sr.id, usage, chainPhysicalUsage: usage, $pool: sr.$pool, $poolId: sr.$pool })
   adjustSrUsage(ctx, sr.id, size, usage)
 }
 

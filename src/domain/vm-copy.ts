@@ -4,6 +4,7 @@
  * migrate): VM-snapshots with their VDI-snapshots, fast clones, full copies to an SR (of any pool),
  * templates, live migration with or without storage motion.
  */
+import { revertVdiContent } from './disk-content.js'
 import type { MockContext } from '../context.js'
 import type { PowerState } from '../inventory/types.js'
 import { hostOffline, PlainError } from './errors.js'
@@ -225,7 +226,8 @@ export function revertSnapshot(ctx: MockContext, snapshotId: string): void {
       const size = num(snapshotVdi, 'size')
       const usage = num(snapshotVdi, 'usage')
       adjustSrUsage(ctx, vdi.$SR, size - num(vdi, 'size'), usage - num(vdi, 'usage'))
-      ctx.store.update(vdi.id, { size, usage })
+      ctx.store.update(vdi.id, { size, usage, chainPhysicalUsage: usage })
+      void revertVdiContent(ctx, vdi.id, snapshotVdi.id)
     }
     if (checkpoint) placeVm(ctx, vm.id, 'Suspended')
   })
