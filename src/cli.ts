@@ -3,13 +3,14 @@ import { createXoMock, type XoMock } from './index.js'
 
 const USAGE = `Usage:
   xo-mock serve [--host ADDR] [--port N] [--inventory PATH|NAME] [--token TOKEN] [--seed N] [--clock system|manual]
-                [--scenario NAME|PATH]... [--journal-size N]
+                [--scenario NAME|PATH]... [--journal-size N] [--data-dir DIR] [--api-profile current|legacy]
   xo-mock generate [--pools N] [--hosts N] [--vms N] [--srs N] [--vdis N] [--networks N] [--seed N]
   xo-mock validate PATH|NAME
   xo-mock help
 
 Environment (used when the flag is absent): XO_MOCK_HOST, XO_MOCK_PORT, XO_MOCK_INVENTORY, XO_MOCK_TOKEN,
-XO_MOCK_SEED, XO_MOCK_CLOCK, XO_MOCK_SCENARIOS (comma-separated), XO_MOCK_JOURNAL_SIZE.
+XO_MOCK_SEED, XO_MOCK_CLOCK, XO_MOCK_SCENARIOS (comma-separated), XO_MOCK_JOURNAL_SIZE, XO_MOCK_DATA_DIR,
+XO_MOCK_API_PROFILE.
 
 --scenario starts a bundled scenario (fixtures/scenarios/NAME.json) or a scenario file once the server
 listens; repeat it to start several. --journal-size bounds the request journal (/_mock/journal, default
@@ -44,6 +45,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<XoMock> {
     clock: { type: 'string' },
     scenario: { type: 'string', multiple: true },
     'journal-size': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'api-profile': { type: 'string' },
   })
   const { scenario: scenarioFlags, ...rest } = parsed.values as Record<string, string | string[] | undefined>
   const values = rest as Record<string, string | undefined>
@@ -54,6 +57,9 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<XoMock> {
   if (clock !== 'system' && clock !== 'manual') throw new UsageError(`--clock must be 'system' or 'manual', got '${clock}'`)
   const token = values.token ?? env.XO_MOCK_TOKEN
   if (token !== undefined && !/^[\w.~-]{1,200}$/.test(token)) throw new UsageError('--token must be 1 to 200 characters among A-Z a-z 0-9 . _ ~ -')
+  const apiProfile = values['api-profile'] ?? env.XO_MOCK_API_PROFILE ?? 'current'
+  if (apiProfile !== 'current' && apiProfile !== 'legacy') throw new UsageError(`--api-profile must be 'current' or 'legacy', got '${apiProfile}'`)
+  const dataDir = values['data-dir'] ?? env.XO_MOCK_DATA_DIR
   const journalSize = intOption('journal-size', values['journal-size'] ?? env.XO_MOCK_JOURNAL_SIZE, 0, 10_000_000)
   const scenarios = Array.isArray(scenarioFlags)
     ? scenarioFlags
@@ -62,6 +68,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<XoMock> {
         .map((name) => name.trim())
         .filter((name) => name !== '')
   return createXoMock({
+    apiProfile,
+    ...(dataDir === undefined || dataDir === '' ? {} : { dataDir }),
     journalSize,
     scenarios,
     host: values.host ?? env.XO_MOCK_HOST ?? '127.0.0.1',
@@ -114,4 +122,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-export { UsageError }
+// `serve` without the signal handling, for tests
+export { serve as startServer, UsageError }

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { makeContext, type ApiProfile, type MockContext } from './context.js'
-import { addFixedToken, createToken, findUserByEmail } from './domain/auth.js'
+import { addFixedToken, findUserByEmail } from './domain/auth.js'
 import { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
 import { IdGenerator } from './inventory/ids.js'
 import { loadInventory, type InventorySource } from './inventory/load.js'
 import { ObjectStore } from './inventory/store.js'
 import type { UserObject, XoObject } from './inventory/types.js'
-import type { ControlPlane } from './control/index.js'
+import type { MockControl, ScenarioRequest } from './control/index.js'
 import type { RpcServer } from './rpc/index.js'
 import { buildServer } from './server.js'
 
@@ -14,6 +14,26 @@ export type { Change, ChangeListener, Patch } from './inventory/store.js'
 export { ObjectStore } from './inventory/store.js'
 export { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
 export type { XoObject } from './inventory/types.js'
+// control plane (/_mock and xo.control)
+export type {
+  ClockInfo,
+  Coverage,
+  FaultEffect,
+  FaultInfo,
+  FaultMatch,
+  FaultRule,
+  JournalEntry,
+  JournalQuery,
+  LoadResult,
+  MockControl,
+  ScenarioInfo,
+  ScenarioRequest,
+  ScenarioSpec,
+  StepSpec,
+  TaskPolicyEntry,
+  TaskPolicySpec,
+} from './control/index.js'
+export { ControlError } from './control/index.js'
 
 export const DEFAULT_EMAIL = 'admin@admin.net'
 export const DEFAULT_PASSWORD = 'admin'
@@ -37,6 +57,10 @@ export interface XoMockOptions {
   readonly apiProfile?: ApiProfile
   /** Interval of SSE pings in ms (default 30 000, as XO). */
   readonly ssePingInterval?: number
+  /** Capacity of the request journal (`/_mock/journal`, default 1000; 0 disables it). */
+  readonly journalSize?: number
+  /** Scenarios to start once the server listens: bundled names, file paths or documents. */
+  readonly scenarios?: readonly (string | ScenarioRequest)[]
 }
 
 export interface XoMock {
@@ -52,8 +76,8 @@ export interface XoMock {
   readonly app: FastifyInstance
   /** The JSON-RPC server: sessions, transfers, notifier. */
   readonly rpc: RpcServer
-  /** The test-control plane (same operations as /_mock). */
-  readonly control: ControlPlane
+  /** The test-control plane: the operations of `/_mock`, in-process (`xo.control.reset()`, `addFault()`, …). */
+  readonly control: MockControl
   readonly warnings: readonly string[]
   close(): Promise<void>
 }
@@ -104,13 +128,23 @@ export async function createXoMock(options: XoMockOptions = {}): Promise<XoMock>
   const context = createContext(options)
   const admin = defaultAdmin(context)
   const token =
-    options.token === undefined ? createToken(context, admin.id, { description: 'xo-mock' }).id : addFixedToken(context, admin.id, options.token).id
-  const { app, rpc, control } = await buildServer(context, { logger: options.logger })
+    // like a fixed --token, the generated admin token does not expire in mock time (a manual clock may be advanced far)
+    addFixedToken(context, admin.id, options.token ?? context.ids.token()).id
+  const { app, rpc, control } = await buildServer(context, {
+    logger: options.logger,
+    control: { seed: options.seed ?? 'xo-mock', journalSize: options.journalSize },
+  })
   const host = options.host ?? '127.0.0.1'
   await app.listen({ host, port: options.port ?? 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  try {
+    for (const scenario of options.scenarios ?? []) control.runScenario(scenario)
+  } catch (error) {
+    await app.close()
+    throw error
+  }
   return {
     url: `http://${shownHost}:${port}`,
     token,

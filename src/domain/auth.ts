@@ -81,7 +81,7 @@ export function createToken(ctx: MockContext, userId: string, options: CreateTok
 }
 
 /** Adds a token with a fixed id (the `--token` option): never expires in practice (100 years). */
-export function addFixedToken(ctx: MockContext, userId: string, id: string, description = 'xo-mock --token'): TokenObject {
+export function addFixedToken(ctx: MockContext, userId: string, id: string, description = 'xo-mock'): TokenObject {
   const existing = ctx.store.get(id)
   if (existing !== undefined) ctx.store.remove(id)
   const now = ctx.clock.now()

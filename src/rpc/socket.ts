@@ -26,7 +26,7 @@ import { methodNotFound, toWireError, WireRpcError, type WireError } from './err
 import { Notifier } from './notifications.js'
 import { runPipeline, type PipelineDeps } from './pipeline.js'
 import { TransferRegistry } from './transfers.js'
-import type { MethodTable, RpcServerServices } from './types.js'
+import { DROP_REPLY, type MethodTable, type RpcInterceptor, type RpcOutcome, type RpcServerServices } from './types.js'
 import { formatError, formatResponse, parseMessage, type JsonRpcId } from './wire.js'
 
 export interface RpcServerOptions {
@@ -36,6 +36,8 @@ export interface RpcServerOptions {
   readonly maxBufferedBytes?: number
   /** Lifetime of `$getFrom` / `$sendTo` URLs in ms (default one hour). */
   readonly transferTtl?: number
+  /** Wraps every call (control plane: journal, faults, scenario triggers). */
+  readonly interceptor?: RpcInterceptor
 }
 
 const UNKNOWN_ERROR: WireError = { code: -32000, message: 'unknown error from the peer' }
@@ -55,6 +57,7 @@ export class RpcServer {
   readonly #jsonRpc: JSONRPCServer<Session>
   readonly #unsubscribe: () => void
   readonly #maxBufferedBytes: number
+  readonly #interceptor: RpcInterceptor | undefined
   #closed = false
 
   constructor(ctx: MockContext, handlers: MethodTable, options: RpcServerOptions = {}) {
@@ -62,6 +65,7 @@ export class RpcServer {
     this.transfers = new TransferRegistry(ctx.clock, { ttl: options.transferTtl })
     this.notifier = new Notifier(this.sessions)
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+    this.#interceptor = options.interceptor
     const sessions = this.sessions
     this.services = {
       connections: () => sessions.all(),
@@ -107,7 +111,23 @@ export class RpcServer {
     }
     let response: JSONRPCResponse | null
     try {
-      response = await this.#jsonRpc.receive({ jsonrpc: '2.0', id: message.id, method: message.method, params: message.params }, session)
+      const dispatch = () => this.#jsonRpc.receive({ jsonrpc: '2.0', id: message.id, method: message.method, params: message.params }, session)
+      if (this.#interceptor === undefined) response = await dispatch()
+      else {
+        // control-plane hook: the interceptor may delay, answer, drop the reply or close the socket
+        const call = {
+          method: message.method,
+          params: message.params,
+          connection: session,
+          closeConnection: (code?: number, reason?: string) => session.close(code, reason),
+        }
+        const outcome = await this.#interceptor(call, async () => outcomeOf(await dispatch()))
+        if (outcome === DROP_REPLY) {
+          this.notifier.flush()
+          return
+        }
+        response = 'error' in outcome ? { jsonrpc: '2.0', id: message.id, error: outcome.error } : { jsonrpc: '2.0', id: message.id, result: outcome.result }
+      }
     } catch (error) {
       response = { jsonrpc: '2.0', id: message.id, error: toWireError(error, false) }
     }
@@ -132,6 +152,13 @@ export class RpcServer {
       for (const session of this.sessions.all()) if (session.userId === change.id) session.close()
     }
   }
+}
+
+/** The outcome of a dispatched call, for the interceptor (a null response is the unknown error). */
+function outcomeOf(response: JSONRPCResponse | null): RpcOutcome {
+  if (response === null) return { error: UNKNOWN_ERROR }
+  if (response.error !== undefined) return { error: response.error as WireError }
+  return { result: response.result }
 }
 
 function serializeResponse(id: JsonRpcId, response: JSONRPCResponse | null): string {

@@ -50,3 +50,26 @@ export interface RpcServerServices {
 export type RpcHandler = (call: RpcCall) => unknown
 
 export type MethodTable = Readonly<Record<string, RpcHandler>>
+
+// --- interceptor hook (control plane: journal, faults, scenario triggers) ---
+
+/** A call as an interceptor sees it: the raw method and params, before XO's pipeline. */
+export interface InterceptedRpcCall {
+  readonly method: string
+  readonly params: unknown
+  readonly connection: RpcConnection
+  /** Closes the call's WebSocket (with this close code and reason, or none like xo-server). */
+  closeConnection(code?: number, reason?: string): void
+}
+
+/** The outcome of a call: its result, or its wire error (`{message, code, data}` / `{code, data, message}`). */
+export type RpcOutcome = { readonly result: unknown } | { readonly error: { readonly code: number; readonly message: string; readonly data?: unknown } }
+
+/** Returned by an interceptor: no response is sent for this call. */
+export const DROP_REPLY: unique symbol = Symbol('xo-mock: drop the reply')
+
+/**
+ * Wraps every incoming call (with an id): may delay it, answer in its place, drop the reply, never
+ * answer, or close the socket. `next()` runs the call through the pipeline and resolves with its outcome.
+ */
+export type RpcInterceptor = (call: InterceptedRpcCall, next: () => Promise<RpcOutcome>) => Promise<RpcOutcome | typeof DROP_REPLY>
