@@ -292,6 +292,7 @@ export interface NewVdi {
 }
 
 export function buildVdi(ctx: MockContext, options: NewVdi): NewObject {
+  const usage = options.usage ?? newVdiUsage(options.sr, options.size)
   return asNew({
     type: 'VDI',
     cbt_enabled: false,
@@ -301,7 +302,9 @@ export function buildVdi(ctx: MockContext, options: NewVdi): NewObject {
     size: options.size,
     snapshots: [],
     tags: [...(options.tags ?? [])],
-    usage: options.usage ?? newVdiUsage(options.sr, options.size),
+    usage,
+    // usage of the VDI and of its parent VHDs (XO PR #9708): no VHD chains are modelled
+    chainPhysicalUsage: usage,
     VDI_type: options.VDI_type ?? 'user',
     current_operations: {},
     other_config: { ...(options.other_config ?? {}) },

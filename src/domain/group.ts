@@ -41,6 +41,7 @@ export function createGroup(ctx: MockContext, name: string, provider?: { provide
     type: 'group',
     name,
     users: [],
+    aclRoleIds: [],
     ...(provider === undefined ? {} : provider),
   })
 }

@@ -88,7 +88,7 @@ export interface CreateNetworkOptions {
   readonly nbd?: boolean
 }
 
-function addNetworkRecord(ctx: MockContext, poolId: string, options: CreateNetworkOptions): NetworkObject {
+function addNetworkRecord(ctx: MockContext, poolId: string, options: CreateNetworkOptions, isBonded = false): NetworkObject {
   return ctx.store.add<NetworkObject>({
     ...newXapiIdentity(ctx, poolId),
     type: 'network',
@@ -105,6 +105,7 @@ function addNetworkRecord(ctx: MockContext, poolId: string, options: CreateNetwo
     VIFs: [],
     nbd: options.nbd === true,
     insecureNbd: false,
+    isBonded,
   })
 }
 
@@ -231,7 +232,7 @@ export function createBondedNetwork(ctx: MockContext, poolId: string, options: C
       if (member.vlan !== -1) throw xapiError('PIF_IS_VLAN', member._xapiRef)
     }
   }
-  const network = addNetworkRecord(ctx, pool.id, options)
+  const network = addNetworkRecord(ctx, pool.id, options, true)
   for (const [hostId, members] of byHost) createBond(ctx, network, hostId, members, options.bondMode)
   return ctx.store.get(network.id) as NetworkObject
 }

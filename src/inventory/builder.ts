@@ -579,6 +579,8 @@ class Builder {
         current_operations: EMPTY_OBJECT,
         default_SR: undefined,
         HA_enabled: spec.HA_enabled ?? false,
+        // XAPI `pool.ha_reboot_vm_on_internal_shutdown` (default true): HA restarts a protected VM shut down from inside
+        haRebootVmOnInternalShutdown: true,
         haSrs: [],
         master: '',
         tags: spec.tags ?? EMPTY_ARRAY,
@@ -634,6 +636,8 @@ class Builder {
           VIFs: DERIVED,
           nbd: spec.nbd ?? false,
           insecureNbd: spec.insecureNbd ?? false,
+          // whether a bond PIF is on the network: the loader creates no bonds
+          isBonded: false,
           id,
           type: 'network',
         },
@@ -1115,6 +1119,8 @@ class Builder {
             snapshots: DERIVED,
             tags,
             usage,
+            // usage of the VDI and of its parent VHDs: the loader models no VHD chains
+            chainPhysicalUsage: usage,
             VDI_type: type,
             current_operations: EMPTY_OBJECT,
             other_config: spec.other_config ?? EMPTY_OBJECT,
