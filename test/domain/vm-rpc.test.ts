@@ -27,7 +27,7 @@ function call(t: TestContext, method: string, params: Record<string, unknown>, o
 describe('vm family JSON-RPC adapters', () => {
   it('registers at least 60 methods, all declared in methods.json, none of the transfer ones', () => {
     const declared = new Set(
-      (JSON.parse(readFileSync('/work/shared/reference/methods.json', 'utf8')) as { name: string }[]).map((entry) => entry.name),
+      (JSON.parse(readFileSync(new URL('../../src/rpc/catalogue/methods.json', import.meta.url), 'utf8')) as { name: string }[]).map((entry) => entry.name),
     )
     const names = Object.keys(vmFamilyMethods)
     expect(names.length).toBeGreaterThanOrEqual(60)
