@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { createXoMock } from '../src/index.js'
+import { createXoMock, ManualClock } from '../src/index.js'
+
+// relative fixture times ("-2h") are taken from the clock at load: same seed + same start = same inventory
+const START = Date.UTC(2026, 10, 27)
 
 describe('createXoMock', () => {
   it('runs several independent servers in one process', async () => {
-    const a = await createXoMock({ inventory: 'minimal', seed: 1 })
-    const b = await createXoMock({ inventory: 'minimal', seed: 1 })
+    const a = await createXoMock({ inventory: 'default', seed: 1, clock: new ManualClock(START) })
+    const b = await createXoMock({ inventory: 'default', seed: 1, clock: new ManualClock(START) })
     try {
       expect(a.url).not.toBe(b.url)
       // same seed: same inventory
