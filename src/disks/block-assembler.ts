@@ -11,6 +11,8 @@ export class BlockAssembler {
   #index = -1
   #buffer: Buffer | undefined
   #spare: Buffer | undefined
+  /** Bytes of the current block written or zeroed so far, from its start. */
+  #filled = 0
   #position = 0
 
   constructor(store: SparseBlockStore) {
@@ -27,12 +29,17 @@ export class BlockAssembler {
       if (index !== this.#index) {
         await this.#flush()
         this.#index = index
-        this.#buffer = this.#spare ?? Buffer.alloc(BLOCK_SIZE)
+        // not zero-filled up front: gaps are zeroed as writes skip them, the tail on flush
+        this.#buffer = this.#spare ?? Buffer.allocUnsafeSlow(BLOCK_SIZE)
         this.#spare = undefined
+        this.#filled = 0
       }
+      const buffer = this.#buffer as Buffer
       const inBlock = at - index * BLOCK_SIZE
       const n = Math.min(BLOCK_SIZE - inBlock, data.length - offset, size - at)
-      data.copy(this.#buffer as Buffer, inBlock, offset, offset + n)
+      if (inBlock > this.#filled) buffer.fill(0, this.#filled, inBlock)
+      data.copy(buffer, inBlock, offset, offset + n)
+      this.#filled = inBlock + n
       at += n
       offset += n
     }
@@ -49,9 +56,7 @@ export class BlockAssembler {
     const buffer = this.#buffer
     if (buffer === undefined) return
     this.#buffer = undefined
-    if (!(await this.#store.writeBlock(this.#index, buffer))) {
-      buffer.fill(0)
-      this.#spare = buffer
-    }
+    if (this.#filled < BLOCK_SIZE) buffer.fill(0, this.#filled)
+    if (!(await this.#store.writeBlock(this.#index, buffer))) this.#spare = buffer
   }
 }

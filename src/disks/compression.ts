@@ -27,7 +27,8 @@ export function detectCompression(head: Buffer): Compression {
  * that XAPI pipes through writes by default) or gzip (zlib, default level 1).
  */
 export function createCompressor(kind: 'zstd' | 'gzip', level?: number): Transform {
-  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true })
+  // one zstd worker thread: compression runs beside the tar/xxhash work of the main thread
+  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true, nbWorkers: 1 })
   return createGzip({ level: level ?? 1 })
 }
 
