@@ -11,6 +11,11 @@ describe('documentation', () => {
     expect(read('README.md')).toContain(`<!-- coverage:start -->\n${summary}<!-- coverage:end -->`)
   })
 
+  it('README shows the example test file as it runs in CI (test/control/example.test.ts)', () => {
+    const example = read('test/control/example.test.ts').replace("from '../../src/index.js'", "from 'xo-mock'")
+    expect(read('README.md')).toContain('<!-- example:start -->\n```ts\n' + example + '```\n<!-- example:end -->')
+  })
+
   it('README gives the two set-up commands and .ci/run runs the same test command', () => {
     const readme = read('README.md')
     expect(readme).toContain('npm ci && npm start')
