@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { makeContext, type ApiProfile, type MockContext } from './context.js'
-import { addFixedToken, findUserByEmail } from './domain/auth.js'
+import { addFixedToken, DEFAULT_EMAIL, defaultAdminUser, findUserByEmail } from './domain/auth.js'
 import { ManualClock, SystemClock, type Clock } from './inventory/clock.js'
 import { IdGenerator } from './inventory/ids.js'
 import { loadInventory, type InventorySource } from './inventory/load.js'
@@ -35,8 +35,7 @@ export type {
 } from './control/index.js'
 export { ControlError } from './control/index.js'
 
-export const DEFAULT_EMAIL = 'admin@admin.net'
-export const DEFAULT_PASSWORD = 'admin'
+export { DEFAULT_EMAIL, DEFAULT_PASSWORD } from './domain/auth.js'
 
 export interface XoMockOptions {
   /** A fixture path, a bundled inventory name (`default`, …) or an inventory document. Default: `default`. */
@@ -95,18 +94,7 @@ export function createContext(options: XoMockOptions = {}): MockContext {
   const loaded = loadInventory(options.inventory ?? 'default', { ids, now: clock.now() })
   const store = new ObjectStore()
   store.replaceAll(loaded.objects, { deriveBackReferences: loaded.deriveBackReferences })
-  if (store.count('user') === 0) {
-    store.add<UserObject>({
-      id: ids.uuid(),
-      type: 'user',
-      email: DEFAULT_EMAIL,
-      name: DEFAULT_EMAIL,
-      permission: 'admin',
-      groups: [],
-      preferences: {},
-      password: DEFAULT_PASSWORD,
-    })
-  }
+  if (store.count('user') === 0) store.add(defaultAdminUser(ids))
   const bootObjects: XoObject[] = [...store.all()]
   const config: Partial<MockContext['config']> = {}
   if (options.dataDir !== undefined) Object.assign(config, { dataDir: options.dataDir })

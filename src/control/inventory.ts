@@ -8,6 +8,7 @@
  * reset re-creates come last in iteration order.
  */
 import type { MockContext } from '../context.js'
+import { DEFAULT_EMAIL, defaultAdminUser } from '../domain/auth.js'
 import { jsonEqual } from '../inventory/freeze.js'
 import { BUNDLED_INVENTORIES, InventoryError, loadInventory, type InventorySource } from '../inventory/load.js'
 import { deriveBackReferences, type Patch } from '../inventory/store.js'
@@ -15,8 +16,6 @@ import type { TokenObject, UserObject, XoObject } from '../inventory/types.js'
 import { badRequest } from './errors.js'
 
 // XO's default admin (also in src/index.ts, not imported to keep the control plane free of import cycles)
-const DEFAULT_EMAIL = 'admin@admin.net'
-const DEFAULT_PASSWORD = 'admin'
 
 export interface SyncStats {
   readonly added: number
@@ -112,16 +111,7 @@ export function prepareInventory(
   }
   const users = objects.filter((object): object is UserObject => object.type === 'user')
   if (users.length === 0) {
-    const admin: UserObject = {
-      id: ctx.ids.uuid(),
-      type: 'user',
-      email: DEFAULT_EMAIL,
-      name: DEFAULT_EMAIL,
-      permission: 'admin',
-      groups: [],
-      preferences: {},
-      password: DEFAULT_PASSWORD,
-    }
+    const admin = defaultAdminUser(ctx.ids)
     objects.push(admin)
     users.push(admin)
   }

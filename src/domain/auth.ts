@@ -3,6 +3,24 @@ import type { MockContext } from '../context.js'
 import type { TokenObject, UserObject, XoObject } from '../inventory/types.js'
 import { invalidCredentials, PlainError } from './errors.js'
 
+/** The account xo-server creates when its user database is empty. */
+export const DEFAULT_EMAIL = 'admin@admin.net'
+export const DEFAULT_PASSWORD = 'admin'
+
+/** XO's default admin user, for an inventory that declares no user. */
+export function defaultAdminUser(ids: { uuid(): string }): UserObject {
+  return {
+    id: ids.uuid(),
+    type: 'user',
+    email: DEFAULT_EMAIL,
+    name: DEFAULT_EMAIL,
+    permission: 'admin',
+    groups: [],
+    preferences: {},
+    password: DEFAULT_PASSWORD,
+  }
+}
+
 /** XO's defaults (`authentication.defaultTokenValidity`, `maxTokenValidity`). */
 export const DEFAULT_TOKEN_VALIDITY = 30 * 24 * 3600 * 1000
 export const MAX_TOKEN_VALIDITY = ms('0.5 year')
