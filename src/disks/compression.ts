@@ -27,8 +27,8 @@ export function detectCompression(head: Buffer): Compression {
  * that XAPI pipes through writes by default) or gzip (zlib, default level 1).
  */
 export function createCompressor(kind: 'zstd' | 'gzip', level?: number): Transform {
-  // one zstd worker thread: compression runs beside the tar/xxhash work of the main thread
-  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true, nbWorkers: 1 })
+  // single-threaded on purpose: a zstd worker thread reads ahead of the consumer (breaks backpressure bounds)
+  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true })
   return createGzip({ level: level ?? 1 })
 }
 
