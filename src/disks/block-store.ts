@@ -16,6 +16,13 @@ export interface SparseBlockStore extends DiskContent {
    * again), false when it did not (the caller may reuse the buffer).
    */
   writeBlock(index: number, data: Buffer): Promise<boolean>
+  /**
+   * Stores block `index` from a list of buffers holding its first bytes (at most BLOCK_SIZE in all;
+   * the rest of the block reads as zeros), without copying them where the store keeps data in memory:
+   * the store takes the buffers over and the caller must never modify them again. An all-zero block is
+   * discarded; bytes past the end of the disk read as zeros.
+   */
+  writeParts(index: number, parts: readonly Buffer[]): Promise<void>
   /** Makes block `index` read as zeros. */
   discardBlock(index: number): Promise<void>
   /** Changes the virtual size; blocks past the new end are discarded, and the new tail reads as zeros. */
@@ -25,17 +32,22 @@ export interface SparseBlockStore extends DiskContent {
   getBlock(index: number): Buffer | Promise<Buffer>
 }
 
+/** A stored block: buffers nobody mutates, BLOCK_SIZE bytes in all. */
+export type BlockParts = readonly Buffer[]
+
 /**
- * Block store kept in memory. Stored buffers are never mutated once stored (a rewrite replaces the
- * reference), so getBlock can hand them out to exporters without copying.
+ * Block store kept in memory. A block is kept as the list of buffers it was written from (e.g. the
+ * slices of an upload's socket chunks, see writeParts), joined into one buffer the first time
+ * getBlock asks for it. Stored buffers and lists are never mutated once stored (a rewrite replaces
+ * the reference), so getBlock / getBlockParts hand them out to exporters without copying.
  */
 export class MemoryBlockStore implements SparseBlockStore {
   readonly id: string
   #virtualSize: number
-  readonly #blocks: Map<number, Buffer>
+  readonly #blocks: Map<number, BlockParts>
   #sorted: number[] | undefined
 
-  constructor(id: string, virtualSize: number, blocks: Map<number, Buffer> = new Map()) {
+  constructor(id: string, virtualSize: number, blocks: Map<number, BlockParts> = new Map()) {
     assertVirtualSize(virtualSize)
     this.id = id
     this.#virtualSize = virtualSize
@@ -47,7 +59,7 @@ export class MemoryBlockStore implements SparseBlockStore {
   }
 
   /** The block map, for handing the same data to a store with another id (BlobStore.replace). */
-  takeBlocks(): Map<number, Buffer> {
+  takeBlocks(): Map<number, BlockParts> {
     return this.#blocks
   }
 
@@ -62,24 +74,48 @@ export class MemoryBlockStore implements SparseBlockStore {
 
   getBlock(index: number): Buffer {
     assertBlockIndex(this.#virtualSize, index)
-    return this.#blocks.get(index) ?? ZERO_BLOCK
+    const parts = this.#blocks.get(index)
+    if (parts === undefined) return ZERO_BLOCK
+    if (parts.length === 1) return parts[0]
+    // joined once, lazily: exports of contiguous blocks (XVA chunks, copies) then reuse it
+    const joined = joinParts(parts)
+    this.#blocks.set(index, [joined])
+    return joined
+  }
+
+  /** Block `index` as the buffers it is kept in (BLOCK_SIZE bytes in all; never mutated). */
+  getBlockParts(index: number): BlockParts {
+    assertBlockIndex(this.#virtualSize, index)
+    return this.#blocks.get(index) ?? [ZERO_BLOCK]
   }
 
   readBlock(index: number, target: Buffer): void {
-    this.getBlock(index).copy(target, 0, 0, BLOCK_SIZE)
+    assertBlockIndex(this.#virtualSize, index)
+    let at = 0
+    for (const part of this.#blocks.get(index) ?? [ZERO_BLOCK]) at += part.copy(target, at)
   }
 
   async writeBlock(index: number, data: Buffer): Promise<boolean> {
     assertBlockIndex(this.#virtualSize, index)
     assertBlockBuffer(data)
     zeroTail(this.#virtualSize, index, data)
-    if (isZero(data)) {
+    this.#set(index, [data])
+    return this.#blocks.has(index)
+  }
+
+  async writeParts(index: number, parts: readonly Buffer[]): Promise<void> {
+    assertBlockIndex(this.#virtualSize, index)
+    this.#set(index, fitParts(parts, blockLengthOf(this.#virtualSize, index)))
+  }
+
+  /** Stores `parts` (exactly BLOCK_SIZE bytes), or drops the block when they are all zeros. */
+  #set(index: number, parts: BlockParts): void {
+    if (parts.every(part => isZero(part))) {
       this.#delete(index)
-      return false
+      return
     }
     if (!this.#blocks.has(index)) this.#sorted = undefined
-    this.#blocks.set(index, data)
-    return true
+    this.#blocks.set(index, parts)
   }
 
   async discardBlock(index: number): Promise<void> {
@@ -94,18 +130,47 @@ export class MemoryBlockStore implements SparseBlockStore {
     this.#virtualSize = virtualSize
     const last = count - 1
     const block = this.#blocks.get(last)
-    if (block !== undefined && blockLengthOf(virtualSize, last) < BLOCK_SIZE) {
-      // Copy: the stored buffer may be in flight in an export.
-      const copy = Buffer.from(block)
-      zeroTail(virtualSize, last, copy)
-      if (isZero(copy)) this.#delete(last)
-      else this.#blocks.set(last, copy)
-    }
+    // new parts: the stored ones may be in flight in an export
+    if (block !== undefined && blockLengthOf(virtualSize, last) < BLOCK_SIZE) this.#set(last, fitParts(block, blockLengthOf(virtualSize, last)))
   }
 
   #delete(index: number): void {
     if (this.#blocks.delete(index)) this.#sorted = undefined
   }
+}
+
+/** Byte count of a list of buffers. */
+export function partsLength(parts: readonly Buffer[]): number {
+  let length = 0
+  for (const part of parts) length += part.length
+  return length
+}
+
+/**
+ * The first `length` bytes of `parts` (which must hold at most BLOCK_SIZE bytes), followed by zeros up
+ * to BLOCK_SIZE (a view of the shared zero buffer). The buffers are not copied.
+ */
+export function fitParts(parts: readonly Buffer[], length: number): Buffer[] {
+  const total = partsLength(parts)
+  if (total > BLOCK_SIZE) throw new RangeError(`block parts must hold at most ${BLOCK_SIZE} bytes, got ${total}`)
+  const fitted: Buffer[] = []
+  let at = 0
+  for (const part of parts) {
+    if (at >= length) break
+    const n = Math.min(part.length, length - at)
+    if (n > 0) fitted.push(n === part.length ? part : part.subarray(0, n))
+    at += n
+  }
+  if (at < BLOCK_SIZE) fitted.push(ZERO_BLOCK.subarray(0, BLOCK_SIZE - at))
+  return fitted
+}
+
+/** One new buffer holding `parts` one after the other. */
+export function joinParts(parts: readonly Buffer[]): Buffer {
+  const joined = Buffer.allocUnsafeSlow(partsLength(parts))
+  let at = 0
+  for (const part of parts) at += part.copy(joined, at)
+  return joined
 }
 
 export function assertBlockBuffer(data: Buffer): void {

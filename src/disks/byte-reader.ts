@@ -10,6 +10,11 @@ export type ByteSource = Readable | AsyncIterable<Uint8Array | string> | Iterabl
 
 const EMPTY = Buffer.alloc(0)
 
+/** Pieces smaller than this are copied by readParts (many tiny parts would cost more than the copy). */
+const MIN_VIEW = 16 * 1024
+/** Size of the buffers readParts copies small or wasteful pieces into. */
+const STAGE_SIZE = 256 * 1024
+
 function toBuffer(chunk: Uint8Array | string): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1')
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
@@ -36,9 +41,11 @@ function isIterator(source: object): source is AsyncIterator<Uint8Array | string
 
 /**
  * Sequential reader over a byte stream: exact-length reads into caller buffers, skips, end detection.
- * It never hands out views of the source's chunks (everything is copied out before the next chunk is
- * pulled), so sources may reuse their buffers between chunks. Running out of input is a
- * DiskFormatError('TRUNCATED') naming what was being read.
+ * Running out of input is a DiskFormatError('TRUNCATED') naming what was being read.
+ *
+ * readParts hands out views of the source's chunks (zero-copy), so a Readable or iterable source
+ * hands its chunks over: it must not modify a chunk once yielded (Node streams, sockets, fs streams
+ * all behave so). A Uint8Array source is the caller's buffer: readParts copies out of it.
  */
 export class ByteReader {
   readonly #iterator: AsyncIterator<Uint8Array | string>
@@ -47,10 +54,13 @@ export class ByteReader {
   #offset = 0
   #position = 0
   #done = false
+  /** Whether readParts may keep views of the source's chunks. */
+  readonly #owned: boolean
 
   constructor(source: ByteSource | AsyncIterator<Uint8Array | string>, options: { signal?: AbortSignal } = {}) {
     this.#iterator = isIterator(source) ? source : iterateSource(source)
     this.#signal = options.signal
+    this.#owned = !(source instanceof Uint8Array)
   }
 
   /** Bytes consumed so far. */
@@ -96,6 +106,49 @@ export class ByteReader {
       this.#position += n
       at += n
     }
+  }
+
+  /**
+   * Reads exactly `length` bytes as a list of buffers nobody modifies afterwards: zero-copy views of
+   * the source's chunks where worthwhile, else copies. A view must be at least 16 KiB and a quarter of
+   * the memory it keeps alive (its chunk's ArrayBuffer); smaller pieces are copied together into
+   * staging buffers of up to 256 KiB.
+   */
+  async readParts(length: number, what: string): Promise<Buffer[]> {
+    const parts: Buffer[] = []
+    let stage: Buffer | undefined
+    let stageStart = 0
+    let stageEnd = 0
+    let left = length
+    while (left > 0) {
+      if (this.#offset >= this.#chunk.length && !(await this.#pull())) throw this.#truncated(left, what)
+      const chunk = this.#chunk
+      const n = Math.min(left, chunk.length - this.#offset)
+      const piece = chunk.subarray(this.#offset, this.#offset + n)
+      this.#offset += n
+      this.#position += n
+      left -= n
+      if (this.#owned && n >= MIN_VIEW && n * 4 >= piece.buffer.byteLength) {
+        if (stageEnd > stageStart) parts.push((stage as Buffer).subarray(stageStart, stageEnd))
+        stageStart = stageEnd
+        parts.push(piece)
+        continue
+      }
+      let at = 0
+      while (at < n) {
+        if (stage === undefined || stageEnd === stage.length) {
+          if (stage !== undefined && stageEnd > stageStart) parts.push(stage.subarray(stageStart, stageEnd))
+          stage = Buffer.allocUnsafeSlow(Math.min(STAGE_SIZE, n - at + left))
+          stageStart = stageEnd = 0
+        }
+        const m = Math.min(n - at, stage.length - stageEnd)
+        piece.copy(stage, stageEnd, at, at + m)
+        stageEnd += m
+        at += m
+      }
+    }
+    if (stage !== undefined && stageEnd > stageStart) parts.push(stage.subarray(stageStart, stageEnd))
+    return parts
   }
 
   /** Reads exactly `length` bytes into a new buffer. */

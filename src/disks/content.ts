@@ -22,6 +22,12 @@ export interface DiskContent {
    * as is. When absent, exporters read each block into a fresh buffer.
    */
   getBlock?(index: number): Buffer | Promise<Buffer>
+  /**
+   * Optional zero-copy accessor: block `index` as a list of buffers (BLOCK_SIZE bytes in all) that
+   * will never be mutated afterwards, for exporters that can push a block in several pieces (raw,
+   * VHD). Memory stores keep uploaded blocks so.
+   */
+  getBlockParts?(index: number): readonly Buffer[] | Promise<readonly Buffer[]>
 }
 
 /** Checks that a size can be a virtual disk size. */
@@ -40,6 +46,16 @@ export function fetchBlock(content: DiskContent, index: number): Buffer | Promis
   const target = Buffer.allocUnsafe(BLOCK_SIZE)
   const pending = content.readBlock(index, target)
   return pending === undefined ? target : pending.then(() => target)
+}
+
+/**
+ * Returns block `index` as immutable buffers (BLOCK_SIZE bytes in all): the content's getBlockParts
+ * when it has one, else the single buffer of fetchBlock. Synchronous when the content is.
+ */
+export function fetchBlockParts(content: DiskContent, index: number): readonly Buffer[] | Promise<readonly Buffer[]> {
+  if (content.getBlockParts !== undefined) return content.getBlockParts(index)
+  const block = fetchBlock(content, index)
+  return block instanceof Promise ? block.then(data => [data]) : [block]
 }
 
 /** A disk full of zeros: what a freshly created VDI holds. */

@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { assertBlockBuffer, zeroTail, type SparseBlockStore } from './block-store.js'
+import { assertBlockBuffer, fitParts, zeroTail, type SparseBlockStore } from './block-store.js'
 import { BLOCK_SIZE, ZERO_BLOCK, blockCountOf, blockLengthOf, isZero } from './constants.js'
 import { assertBlockIndex, assertVirtualSize } from './content.js'
 
@@ -96,10 +96,24 @@ export class DirectoryBlockStore implements SparseBlockStore {
       await this.discardBlock(index)
       return false
     }
+    await this.#store(index, [data])
+    return false
+  }
+
+  async writeParts(index: number, parts: readonly Buffer[]): Promise<void> {
+    assertBlockIndex(this.#virtualSize, index)
+    const fitted = fitParts(parts, blockLengthOf(this.#virtualSize, index))
+    if (fitted.every(part => isZero(part))) await this.discardBlock(index)
+    else await this.#store(index, fitted)
+  }
+
+  /** Writes a block file from `parts` (BLOCK_SIZE bytes in all) and marks the block allocated. */
+  async #store(index: number, parts: readonly Buffer[]): Promise<void> {
     const file = this.#blockPath(index)
     const tmp = `${file}.${this.#tmpCounter++}.tmp`
     try {
-      await writeFile(tmp, data)
+      if (parts.length === 1) await writeFile(tmp, parts[0])
+      else await writeParts(tmp, parts)
       await rename(tmp, file)
     } catch (error) {
       await rm(tmp, { force: true })
@@ -109,7 +123,6 @@ export class DirectoryBlockStore implements SparseBlockStore {
       this.#allocated.add(index)
       this.#sorted = undefined
     }
-    return false
   }
 
   async discardBlock(index: number): Promise<void> {
@@ -160,6 +173,24 @@ export class DirectoryBlockStore implements SparseBlockStore {
     } finally {
       await handle.close()
     }
+  }
+}
+
+/** Writes `parts` one after the other into a new file (writev, resumed after partial writes). */
+async function writeParts(path: string, parts: readonly Buffer[]): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    let pending = parts.filter(part => part.length > 0)
+    while (pending.length > 0) {
+      let { bytesWritten } = await handle.writev(pending.slice(0, 1024))
+      if (bytesWritten === 0) throw new Error(`could not write ${path}`)
+      let k = 0
+      while (k < pending.length && bytesWritten >= pending[k].length) bytesWritten -= pending[k++].length
+      pending = pending.slice(k)
+      if (bytesWritten > 0) pending[0] = pending[0].subarray(bytesWritten)
+    }
+  } finally {
+    await handle.close()
   }
 }
 

@@ -1,5 +1,5 @@
 import { BLOCK_SIZE, ZERO_BLOCK, blockCountOf, blockLengthOf } from './constants.js'
-import { allocatedIndexes, fetchBlock, type DiskContent } from './content.js'
+import { allocatedIndexes, fetchBlockParts, type DiskContent } from './content.js'
 import { readableFromGenerator, type LengthReadable, type ProducerOptions } from './readable.js'
 
 /**
@@ -25,13 +25,21 @@ async function* rawParts(content: DiskContent, signal: AbortSignal): AsyncGenera
       position += n
     }
     if (index >= count) break
-    let block = fetchBlock(content, index)
-    if (block instanceof Promise) {
-      block = await block
+    let parts = fetchBlockParts(content, index)
+    if (parts instanceof Promise) {
+      parts = await parts
       if (signal.aborted) return
     }
     const length = blockLengthOf(size, index)
-    yield length === BLOCK_SIZE ? block.subarray(0, BLOCK_SIZE) : block.subarray(0, length)
+    // the block's pieces as they are (an uploaded block is the slices of its socket chunks)
+    let at = 0
+    for (const part of parts) {
+      if (at >= length) break
+      const n = Math.min(part.length, length - at)
+      yield n === part.length ? part : part.subarray(0, n)
+      at += n
+    }
+    if (at < length) throw new RangeError(`block ${index} holds ${at} bytes, expected ${length}`)
     position += length
   }
 }

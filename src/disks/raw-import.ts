@@ -27,13 +27,10 @@ export async function importRaw(source: ByteSource, options: RawImportOptions): 
       const store = await blobStore.create(id, virtualSize)
       track(id)
       const blocks = blockCountOf(length)
-      let spare: Buffer | undefined
       for (let index = 0; index < blocks; index++) {
         const n = Math.min(BLOCK_SIZE, length - index * BLOCK_SIZE)
-        const data = spare ?? Buffer.allocUnsafe(BLOCK_SIZE)
-        await reader.readInto(data, 0, n, `raw disk data (block ${index})`)
-        if (n < BLOCK_SIZE) data.fill(0, n)
-        spare = (await store.writeBlock(index, data)) ? undefined : data
+        // zero-copy: the store keeps the slices of the source's chunks (memory) or writes them out
+        await store.writeParts(index, await reader.readParts(n, `raw disk data (block ${index})`))
       }
       if (!(await reader.atEnd())) throw new DiskFormatError('TOO_LONG', `raw upload is longer than the expected length ${length}`)
       return { virtualSize, store }

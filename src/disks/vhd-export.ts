@@ -1,5 +1,5 @@
 import { BLOCK_SIZE, FULL_BITMAP_SECTOR, SECTOR_SIZE } from './constants.js'
-import { allocatedIndexes, assertVirtualSize, fetchBlock, type DiskContent } from './content.js'
+import { allocatedIndexes, assertVirtualSize, fetchBlockParts, type DiskContent } from './content.js'
 import { DiskFormatError } from './errors.js'
 import { readableFromGenerator, type LengthReadable, type ProducerOptions } from './readable.js'
 import {
@@ -61,13 +61,21 @@ async function* vhdParts(
   yield encodeHeader(entries)
   yield buildBat(entries, batSize, allocated)
   for (const index of allocated) {
-    let block = fetchBlock(content, index)
-    if (block instanceof Promise) {
-      block = await block
+    let parts = fetchBlockParts(content, index)
+    if (parts instanceof Promise) {
+      parts = await parts
       if (signal.aborted) return
     }
     yield FULL_BITMAP_SECTOR
-    yield block.length === BLOCK_SIZE ? block : block.subarray(0, BLOCK_SIZE)
+    // the block's pieces as they are (an uploaded block is the slices of its socket chunks)
+    let at = 0
+    for (const part of parts) {
+      if (at >= BLOCK_SIZE) break
+      const n = Math.min(part.length, BLOCK_SIZE - at)
+      yield n === part.length ? part : part.subarray(0, n)
+      at += n
+    }
+    if (at < BLOCK_SIZE) throw new RangeError(`block ${index} holds ${at} bytes, expected ${BLOCK_SIZE}`)
   }
   yield footer
 }

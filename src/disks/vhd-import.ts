@@ -65,7 +65,6 @@ export async function importVhd(source: ByteSource, options: VhdImportOptions): 
       const store = await blobStore.create(id, virtualSize)
       track(id)
       const blockCount = blockCountOf(virtualSize)
-      let spare: Buffer | undefined
       for (const { index, offset } of entries) {
         await reader.skip(offset - reader.position, 'VHD data between blocks')
         await reader.skip(SECTOR_SIZE, `bitmap of VHD block ${index}`)
@@ -73,9 +72,8 @@ export async function importVhd(source: ByteSource, options: VhdImportOptions): 
           await reader.skip(BLOCK_SIZE, `VHD block ${index}`)
           continue
         }
-        const data = spare ?? Buffer.allocUnsafe(BLOCK_SIZE)
-        await reader.readInto(data, 0, BLOCK_SIZE, `VHD block ${index}`)
-        spare = (await store.writeBlock(index, data)) ? undefined : data
+        // zero-copy: the store keeps the slices of the source's chunks (memory) or writes them out
+        await store.writeParts(index, await reader.readParts(BLOCK_SIZE, `VHD block ${index}`))
       }
 
       let trailing: Buffer
