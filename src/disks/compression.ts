@@ -27,8 +27,9 @@ export function detectCompression(head: Buffer): Compression {
  * that XAPI pipes through writes by default) or gzip (zlib, default level 1).
  */
 export function createCompressor(kind: 'zstd' | 'gzip', level?: number): Transform {
-  // single-threaded on purpose: a zstd worker thread reads ahead of the consumer (breaks backpressure bounds)
-  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true })
+  // one zstd worker thread: compression runs beside the tar/xxhash work of the main thread; it takes
+  // one job of input ahead of the consumer (bounded: a few MiB), see test/disks/streaming.test.ts
+  if (kind === 'zstd') return new CompressStream({ compressionLevel: level ?? 3, checksumFlag: true, nbWorkers: 1 })
   return createGzip({ level: level ?? 1 })
 }
 

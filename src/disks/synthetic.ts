@@ -1,6 +1,7 @@
 import { BLOCK_SIZE, XVA_CHUNK_SIZE, ZERO_BLOCK, blockCountOf, blockLengthOf } from './constants.js'
 import { assertBlockIndex, assertVirtualSize, type DiskContent } from './content.js'
-import { Sfc32, hashIndex, hashSeed } from './prng.js'
+import { hash128, Random } from '../inventory/ids.js'
+import { hashIndex } from './prng.js'
 
 export interface SyntheticContentOptions {
   /** Everything (which blocks are allocated, their bytes) derives from this string. */
@@ -40,7 +41,8 @@ export class SyntheticContent implements DiskContent {
   readonly virtualSize: number
   readonly seed: string
   readonly #key: number
-  readonly #state: [number, number, number, number]
+  /** Second word of the seed's hash: keys the allocation map (the first keys block contents). */
+  readonly #allocationKey: number
   readonly #isAllocated: (index: number) => boolean
   readonly #computeAllocated: () => number[]
   #allocated: number[] | undefined
@@ -52,8 +54,9 @@ export class SyntheticContent implements DiskContent {
     assertVirtualSize(virtualSize)
     this.seed = seed
     this.virtualSize = virtualSize
-    this.#state = hashSeed(seed)
-    this.#key = this.#state[0]
+    const hash = hash128(seed)
+    this.#key = hash[0]
+    this.#allocationKey = hash[1]
     const count = blockCountOf(virtualSize)
     const given = [options.allocation, options.blockCount, options.blocks].filter(v => v !== undefined)
     if (given.length > 1) throw new TypeError('give only one of allocation, blockCount, blocks')
@@ -72,14 +75,14 @@ export class SyntheticContent implements DiskContent {
       if (!Number.isInteger(wanted) || wanted < 0 || wanted > count) {
         throw new RangeError(`blockCount ${wanted} out of range 0..${count}`)
       }
-      const set = pickBlocks(new Sfc32(hashSeed(seed + '\0blocks')), count, wanted)
+      const set = pickBlocks(new Random(seed + '\0blocks'), count, wanted)
       this.#isAllocated = index => set.has(index)
       this.#computeAllocated = () => [...set].sort((a, b) => a - b)
     } else {
       const ratio = options.allocation ?? 1
       if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`allocation ${ratio} out of range 0..1`)
       const threshold = ratio * 4294967296
-      const key = this.#state[1]
+      const key = this.#allocationKey
       this.#isAllocated = index => index >= 0 && index < count && hashIndex(key, index) < threshold
       this.#computeAllocated = () => {
         const result: number[] = []
@@ -136,13 +139,13 @@ export class SyntheticContent implements DiskContent {
 
   #makePool(): Buffer {
     const pool = Buffer.alloc(POOL_SIZE)
-    new Sfc32(this.#state).fill(pool.subarray(RANDOM_START, RANDOM_START + RANDOM_LENGTH))
+    new Random(this.seed).fill(pool.subarray(RANDOM_START, RANDOM_START + RANDOM_LENGTH))
     return pool
   }
 }
 
 /** Picks `wanted` distinct integers in [0, count) (rejection sampling on the smaller side). */
-function pickBlocks(random: Sfc32, count: number, wanted: number): Set<number> {
+function pickBlocks(random: Random, count: number, wanted: number): Set<number> {
   const invert = wanted * 2 > count
   const draw = invert ? count - wanted : wanted
   const drawn = new Set<number>()

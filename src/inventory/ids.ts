@@ -4,7 +4,7 @@
  */
 
 /** Hashes a string to 128 bits (cyrb128), used to seed the PRNG. */
-function hash128(input: string): [number, number, number, number] {
+export function hash128(input: string): [number, number, number, number] {
   let h1 = 1779033703
   let h2 = 3144134277
   let h3 = 1013904242
@@ -56,6 +56,34 @@ export class Random {
   /** Float in [0, 1). */
   next(): number {
     return this.uint32() / 4294967296
+  }
+
+  /** Integer in [0, n), n up to 2^53. */
+  below(n: number): number {
+    if (n <= 4294967296) return Math.floor(this.next() * n)
+    return Math.floor(((this.uint32() * 4294967296 + this.uint32()) / 18446744073709551616) * n)
+  }
+
+  /** Fills `target` with pseudo-random bytes: a xorshift128 stream seeded from this generator (fast). */
+  fill(target: Uint8Array): void {
+    if (target.byteOffset % 4 !== 0) {
+      for (let i = 0; i < target.length; i++) target[i] = this.uint32() & 0xff
+      return
+    }
+    const words = new Uint32Array(target.buffer, target.byteOffset, target.length >>> 2)
+    let x = this.uint32() | 1
+    let y = this.uint32()
+    let z = this.uint32()
+    let w = this.uint32()
+    for (let i = 0; i < words.length; i++) {
+      const t = x ^ (x << 11)
+      x = y
+      y = z
+      z = w
+      w = w ^ (w >>> 19) ^ (t ^ (t >>> 8))
+      words[i] = w
+    }
+    for (let i = words.length << 2; i < target.length; i++) target[i] = this.uint32() & 0xff
   }
 
   /** Integer in [min, max]. */

@@ -46,6 +46,13 @@ const exporters: Record<string, (content: DiskContent) => Readable> = {
   'xva+gzip': content => createXvaStream(xvaOf(content), { compress: 'gzip' }),
 }
 
+/**
+ * Blocks an exporter may read ahead of its consumer: the high-water marks (a few blocks), plus, for zstd,
+ * the input job its worker thread compresses in the background (~8 MiB at level 3: 4 more blocks, plus
+ * what the tar writer queued meanwhile). Far from the 256 blocks of the disk either way.
+ */
+const readAhead = (name: string) => (name === 'xva+zstd' ? 12 : 4)
+
 function xvaOf(content: DiskContent) {
   return { vm: { uuid: UUIDS.vm, name_label: 'v' }, disks: [{ content, vdi: { uuid: UUIDS.vdi, name_label: 'd' }, vbd: { uuid: UUIDS.vbd, userdevice: 0 } }] }
 }
@@ -62,9 +69,8 @@ describe('export streams', () => {
       stream.pause()
       stream.once('readable', () => {})
       await sleep(100)
-      // read-ahead is bounded by the high-water marks (a few blocks), far from the 256 blocks
       expect(content.reads).toBeGreaterThan(0)
-      expect(content.reads).toBeLessThanOrEqual(4)
+      expect(content.reads).toBeLessThanOrEqual(readAhead(name))
       stream.destroy()
     })
 
@@ -77,7 +83,7 @@ describe('export streams', () => {
         const atDestroy = content.reads
         await sleep(100)
         expect(content.reads).toBe(atDestroy)
-        expect(content.reads).toBeLessThanOrEqual(4)
+        expect(content.reads).toBeLessThanOrEqual(readAhead(name))
       })
     }
   }
