@@ -116,6 +116,14 @@ export function removeUserFromAclRole(ctx: MockContext, roleId: string, userId: 
   ctx.store.update(role.id, { userIds: removeFrom(role.userIds, user.id) })
 }
 
+/** A deleted user or group leaves every role it was in (`role.userIds` / `role.groupIds`). */
+export function removeSubjectFromAclRoles(ctx: MockContext, subjectId: string): void {
+  for (const role of [...ctx.store.ofType<AclRoleObject>('aclRole')]) {
+    if (strings(role.userIds).includes(subjectId)) ctx.store.update(role.id, { userIds: removeFrom(role.userIds, subjectId) })
+    if (strings(role.groupIds).includes(subjectId)) ctx.store.update(role.id, { groupIds: removeFrom(role.groupIds, subjectId) })
+  }
+}
+
 /** Adds a group to a role (`role.groupIds` and `group.aclRoleIds`): already there → 409. */
 export function addGroupToAclRole(ctx: MockContext, roleId: string, groupId: string): void {
   const role = editableRole(ctx, roleId, 'add group to acl-role')

@@ -6,6 +6,7 @@
 import type { MockContext } from '../context.js'
 import type { UserObject, XoObject } from '../inventory/types.js'
 import { removeAclsOfSubject } from './acl.js'
+import { removeSubjectFromAclRoles } from './acl-role.js'
 import { forbiddenOperation, objectAlreadyExists, PlainError } from './errors.js'
 import { requireObject } from './pool.js'
 import { getUser } from './user.js'
@@ -51,6 +52,7 @@ export function deleteGroup(ctx: MockContext, id: string): void {
   const group = getGroup(ctx, id)
   ctx.store.remove(group.id)
   removeAclsOfSubject(ctx, group.id)
+  removeSubjectFromAclRoles(ctx, group.id)
   for (const userId of group.users ?? []) {
     const user = ctx.store.get(userId) as UserObject | undefined
     if (user?.type === 'user') ctx.store.update(user.id, { groups: (user.groups ?? []).filter((groupId) => groupId !== group.id) })

@@ -7,6 +7,7 @@ import type { MockContext } from '../context.js'
 import type { TokenObject, UserObject } from '../inventory/types.js'
 import { findUserByEmail, publicUser } from './auth.js'
 import { removeAclsOfSubject } from './acl.js'
+import { removeSubjectFromAclRoles } from './acl-role.js'
 import { forbiddenOperation, invalidCredentials, invalidParameters, objectAlreadyExists } from './errors.js'
 import { requireObject } from './pool.js'
 
@@ -54,6 +55,7 @@ export function deleteUser(ctx: MockContext, actingUserId: string | undefined, i
   ctx.store.remove(user.id)
   for (const token of [...ctx.store.ofType<TokenObject>('token')]) if (token.user_id === user.id) ctx.store.remove(token.id)
   removeAclsOfSubject(ctx, user.id)
+  removeSubjectFromAclRoles(ctx, user.id)
   for (const groupId of user.groups ?? []) {
     const group = ctx.store.get(groupId)
     if (group?.type === 'group' && Array.isArray(group.users)) {

@@ -133,6 +133,15 @@ describe('acl-roles', () => {
     expect((await call(mock, 'DELETE', `/rest/v0/acl-roles/${id}/groups/${UNKNOWN}`)).status).toBe(404)
   })
 
+  it('a deleted user or group leaves the roles it was in', async () => {
+    const id = await newRole()
+    expect((await call(mock, 'PUT', `/rest/v0/acl-roles/${id}/users/${BOB}`)).status).toBe(204)
+    expect((await call(mock, 'PUT', `/rest/v0/acl-roles/${id}/groups/${DEVS}`)).status).toBe(204)
+    expect((await call(mock, 'DELETE', `/rest/v0/users/${BOB}`)).status).toBe(204)
+    expect((await call(mock, 'DELETE', `/rest/v0/groups/${DEVS}`)).status).toBe(204)
+    expect(await get(`/rest/v0/acl-roles/${id}`)).toMatchObject({ userIds: [], groupIds: [] })
+  })
+
   it('unknown role ids → 404 no such acl-role', async () => {
     const expected = { error: `no such acl-role ${UNKNOWN}`, data: { id: UNKNOWN, type: 'acl-role' } }
     for (const [method, url, body] of [
