@@ -20,6 +20,9 @@ import {
   str,
 } from './vm-common.js'
 
+/** The device lists of a new VM-family object (the caller then creates its VBDs, VIFs, …). */
+const noDevices = () => ({ $VBDs: [], VIFs: [], snapshots: [], VTPMs: [], VGPUs: [], $VGPUs: [] })
+
 type Fields = Record<string, unknown>
 
 /** A new object, ready for `store.add`. */
@@ -162,12 +165,7 @@ export function buildVmFromTemplate(
     current_operations: {},
     vulnerabilities: { xsa468: false },
     $container: template.$pool,
-    $VBDs: [],
-    VIFs: [],
-    snapshots: [],
-    VTPMs: [],
-    VGPUs: [],
-    $VGPUs: [],
+    ...noDevices(),
     ...identity,
   })
 }
@@ -187,12 +185,7 @@ export function buildVmCopy(ctx: MockContext, source: Obj, options: { name_label
     power_state: 'Halted',
     current_operations: {},
     $container: poolId,
-    $VBDs: [],
-    VIFs: [],
-    snapshots: [],
-    VTPMs: [],
-    VGPUs: [],
-    $VGPUs: [],
+    ...noDevices(),
     ...xapiIdentity(ctx, poolId),
   }
   if (options.type === 'VM-template') Object.assign(fields, templateFields(fields))
@@ -230,12 +223,7 @@ export function buildVmSnapshot(
     power_state: options.checkpoint ? 'Suspended' : 'Halted',
     current_operations: {},
     $container: vm.$pool,
-    $VBDs: [],
-    VIFs: [],
-    snapshots: [],
-    VTPMs: [],
-    VGPUs: [],
-    $VGPUs: [],
+    ...noDevices(),
     snapshot_time: nowSeconds(ctx),
     $snapshot_of: vm.id,
     ...xapiIdentity(ctx, vm.$pool as string),

@@ -149,6 +149,15 @@ export interface ListRouteOptions {
   readonly hrefBase?: string
 }
 
+/** Sends the cached body of this key at this store version, if any; tells whether it did. */
+function sendHit(kit: RestKit, reply: FastifyReply, cacheKey: string | undefined, version: number): boolean {
+  if (cacheKey === undefined) return false
+  const hit = kit.bodies.get(cacheKey, version)
+  if (hit === undefined) return false
+  sendCached(reply, hit.contentType, hit.body)
+  return true
+}
+
 export function listRoute(kit: RestKit, def: CollectionDef, options: ListRouteOptions = {}) {
   const { ctx } = kit
   const same = () => def
@@ -156,10 +165,7 @@ export function listRoute(kit: RestKit, def: CollectionDef, options: ListRouteOp
     const user = requestUser(request)
     const version = ctx.store.version
     const cacheKey = def.cacheable ? BodyCache.key(user.id, request.url) : undefined
-    if (cacheKey !== undefined) {
-      const hit = kit.bodies.get(cacheKey, version)
-      if (hit !== undefined) return sendCached(reply, hit.contentType, hit.body)
-    }
+    if (sendHit(kit, reply, cacheKey, version)) return reply
     const viewer = kit.viewerOf(user)
     assertListAllowed(viewer, def.access)
     const query = parseCollectionQuery(request.query as Record<string, unknown>, ctx.config.apiProfile)
@@ -189,10 +195,7 @@ export function objectRoute(kit: RestKit, def: CollectionDef) {
     const user = requestUser(request)
     const version = ctx.store.version
     const cacheKey = def.cacheable ? BodyCache.key(user.id, request.url) : undefined
-    if (cacheKey !== undefined) {
-      const hit = kit.bodies.get(cacheKey, version)
-      if (hit !== undefined) return sendCached(reply, hit.contentType, hit.body)
-    }
+    if (sendHit(kit, reply, cacheKey, version)) return reply
     const { id } = request.params
     const viewer = kit.viewerOf(user)
     assertObjectRouteAllowed(viewer, def.access, id)
@@ -222,10 +225,7 @@ export function subCollectionRoute(kit: RestKit, def: CollectionDef, sub: SubCol
     const user = requestUser(request)
     const version = ctx.store.version
     const cacheKey = cacheable ? BodyCache.key(user.id, request.url) : undefined
-    if (cacheKey !== undefined) {
-      const hit = kit.bodies.get(cacheKey, version)
-      if (hit !== undefined) return sendCached(reply, hit.contentType, hit.body)
-    }
+    if (sendHit(kit, reply, cacheKey, version)) return reply
     const { id } = request.params
     const viewer = kit.viewerOf(user)
     assertObjectRouteAllowed(viewer, def.access, id)
