@@ -58,6 +58,21 @@ export function fetchBlockParts(content: DiskContent, index: number): readonly B
   return block instanceof Promise ? block.then(data => [data]) : [block]
 }
 
+/**
+ * Yields the first `length` bytes of a block given as parts, as the parts themselves (an uploaded block
+ * is the slices of its socket chunks: nothing is copied). Throws when the parts hold fewer bytes.
+ */
+export function* blockPrefix(parts: readonly Buffer[], length: number, index: number): Generator<Buffer, void, undefined> {
+  let at = 0
+  for (const part of parts) {
+    if (at >= length) break
+    const n = Math.min(part.length, length - at)
+    yield n === part.length ? part : part.subarray(0, n)
+    at += n
+  }
+  if (at < length) throw new RangeError(`block ${index} holds ${at} bytes, expected ${length}`)
+}
+
 /** A disk full of zeros: what a freshly created VDI holds. */
 export class EmptyContent implements DiskContent {
   readonly virtualSize: number

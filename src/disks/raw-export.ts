@@ -1,5 +1,5 @@
 import { BLOCK_SIZE, ZERO_BLOCK, blockCountOf, blockLengthOf } from './constants.js'
-import { allocatedIndexes, fetchBlockParts, type DiskContent } from './content.js'
+import { allocatedIndexes, blockPrefix, fetchBlockParts, type DiskContent } from './content.js'
 import { readableFromGenerator, type LengthReadable, type ProducerOptions } from './readable.js'
 
 /**
@@ -31,15 +31,7 @@ async function* rawParts(content: DiskContent, signal: AbortSignal): AsyncGenera
       if (signal.aborted) return
     }
     const length = blockLengthOf(size, index)
-    // the block's pieces as they are (an uploaded block is the slices of its socket chunks)
-    let at = 0
-    for (const part of parts) {
-      if (at >= length) break
-      const n = Math.min(part.length, length - at)
-      yield n === part.length ? part : part.subarray(0, n)
-      at += n
-    }
-    if (at < length) throw new RangeError(`block ${index} holds ${at} bytes, expected ${length}`)
+    for (const part of blockPrefix(parts, length, index)) yield part
     position += length
   }
 }

@@ -1,5 +1,5 @@
 import { BLOCK_SIZE, FULL_BITMAP_SECTOR, SECTOR_SIZE } from './constants.js'
-import { allocatedIndexes, assertVirtualSize, fetchBlockParts, type DiskContent } from './content.js'
+import { allocatedIndexes, assertVirtualSize, blockPrefix, fetchBlockParts, type DiskContent } from './content.js'
 import { DiskFormatError } from './errors.js'
 import { readableFromGenerator, type LengthReadable, type ProducerOptions } from './readable.js'
 import {
@@ -67,15 +67,7 @@ async function* vhdParts(
       if (signal.aborted) return
     }
     yield FULL_BITMAP_SECTOR
-    // the block's pieces as they are (an uploaded block is the slices of its socket chunks)
-    let at = 0
-    for (const part of parts) {
-      if (at >= BLOCK_SIZE) break
-      const n = Math.min(part.length, BLOCK_SIZE - at)
-      yield n === part.length ? part : part.subarray(0, n)
-      at += n
-    }
-    if (at < BLOCK_SIZE) throw new RangeError(`block ${index} holds ${at} bytes, expected ${BLOCK_SIZE}`)
+    for (const part of blockPrefix(parts, BLOCK_SIZE, index)) yield part
   }
   yield footer
 }
