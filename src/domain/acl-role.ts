@@ -11,6 +11,7 @@
 import type { MockContext } from '../context.js'
 import type { XoObject } from '../inventory/types.js'
 import { forbiddenOperation, objectAlreadyExists } from './errors.js'
+import { addTo, idList, removeFrom } from './lists.js'
 import { requireObject } from './pool.js'
 
 export interface AclRoleObject extends XoObject {
@@ -42,9 +43,6 @@ export interface PrivilegeSettings {
 export const getAclRole = (ctx: MockContext, id: string) => requireObject<AclRoleObject>(ctx, id, 'aclRole', 'acl-role')
 export const getAclPrivilege = (ctx: MockContext, id: string) => requireObject<AclPrivilegeObject>(ctx, id, 'aclPrivilege', 'acl-privilege')
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : [])
-const addTo = (list: unknown, value: string) => (strings(list).includes(value) ? strings(list) : [...strings(list), value])
-const removeFrom = (list: unknown, value: string) => strings(list).filter((item) => item !== value)
 
 /** Template roles are read-only (403). */
 function editableRole(ctx: MockContext, id: string, operation: string): AclRoleObject {
@@ -55,7 +53,7 @@ function editableRole(ctx: MockContext, id: string, operation: string): AclRoleO
 
 /** Privileges of a role: naming it (`roleId`) or listed by it (`privilegeIds`). */
 export function privilegesOfRole(ctx: MockContext, role: AclRoleObject): AclPrivilegeObject[] {
-  const ids = new Set(strings(role.privilegeIds))
+  const ids = new Set(idList(role.privilegeIds))
   return [...ctx.store.ofType<AclPrivilegeObject>('aclPrivilege')].filter((privilege) => privilege.roleId === role.id || ids.has(privilege.id))
 }
 
@@ -86,7 +84,7 @@ export function deleteAclRole(ctx: MockContext, id: string): void {
   const role = editableRole(ctx, id, 'delete acl-role')
   for (const privilege of privilegesOfRole(ctx, role)) ctx.store.remove(privilege.id)
   for (const group of [...ctx.store.ofType('group')]) {
-    if (strings(group.aclRoleIds).includes(role.id)) ctx.store.update(group.id, { aclRoleIds: removeFrom(group.aclRoleIds, role.id) })
+    if (idList(group.aclRoleIds).includes(role.id)) ctx.store.update(group.id, { aclRoleIds: removeFrom(group.aclRoleIds, role.id) })
   }
   ctx.store.remove(role.id)
 }
@@ -106,7 +104,7 @@ export function copyAclRole(ctx: MockContext, id: string, settings: { name?: str
 export function addUserToAclRole(ctx: MockContext, roleId: string, userId: string): void {
   const role = editableRole(ctx, roleId, 'add user to acl-role')
   const user = requireObject(ctx, userId, 'user')
-  if (strings(role.userIds).includes(user.id)) throw objectAlreadyExists(user.id, 'user')
+  if (idList(role.userIds).includes(user.id)) throw objectAlreadyExists(user.id, 'user')
   ctx.store.update(role.id, { userIds: addTo(role.userIds, user.id) })
 }
 
@@ -119,8 +117,8 @@ export function removeUserFromAclRole(ctx: MockContext, roleId: string, userId: 
 /** A deleted user or group leaves every role it was in (`role.userIds` / `role.groupIds`). */
 export function removeSubjectFromAclRoles(ctx: MockContext, subjectId: string): void {
   for (const role of [...ctx.store.ofType<AclRoleObject>('aclRole')]) {
-    if (strings(role.userIds).includes(subjectId)) ctx.store.update(role.id, { userIds: removeFrom(role.userIds, subjectId) })
-    if (strings(role.groupIds).includes(subjectId)) ctx.store.update(role.id, { groupIds: removeFrom(role.groupIds, subjectId) })
+    if (idList(role.userIds).includes(subjectId)) ctx.store.update(role.id, { userIds: removeFrom(role.userIds, subjectId) })
+    if (idList(role.groupIds).includes(subjectId)) ctx.store.update(role.id, { groupIds: removeFrom(role.groupIds, subjectId) })
   }
 }
 
@@ -128,7 +126,7 @@ export function removeSubjectFromAclRoles(ctx: MockContext, subjectId: string): 
 export function addGroupToAclRole(ctx: MockContext, roleId: string, groupId: string): void {
   const role = editableRole(ctx, roleId, 'add group to acl-role')
   const group = requireObject(ctx, groupId, 'group')
-  if (strings(role.groupIds).includes(group.id) || strings(group.aclRoleIds).includes(role.id)) throw objectAlreadyExists(group.id, 'group')
+  if (idList(role.groupIds).includes(group.id) || idList(group.aclRoleIds).includes(role.id)) throw objectAlreadyExists(group.id, 'group')
   ctx.store.update(role.id, { groupIds: addTo(role.groupIds, group.id) })
   ctx.store.update(group.id, { aclRoleIds: addTo(group.aclRoleIds, role.id) })
 }

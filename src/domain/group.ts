@@ -6,6 +6,7 @@
 import type { MockContext } from '../context.js'
 import type { UserObject, XoObject } from '../inventory/types.js'
 import { removeAclsOfSubject } from './acl.js'
+import { addTo, removeFrom } from './lists.js'
 import { removeSubjectFromAclRoles } from './acl-role.js'
 import { forbiddenOperation, objectAlreadyExists, PlainError } from './errors.js'
 import { requireObject } from './pool.js'
@@ -68,8 +69,6 @@ export function setGroup(ctx: MockContext, id: string, settings: { name?: string
   return ctx.store.update<GroupObject>(group.id, { name: settings.name })
 }
 
-const addTo = (list: readonly string[] | undefined, value: string) => (list?.includes(value) ? list : [...(list ?? []), value])
-const removeFrom = (list: readonly string[] | undefined, value: string) => (list ?? []).filter((item) => item !== value)
 
 /** `group.addUser`. */
 export function addUserToGroup(ctx: MockContext, groupId: string, userId: string): void {
